@@ -1,0 +1,40 @@
+# Two commands do everything on a fresh machine:
+#   make run    execute the notebooks with papermill into runs/<time>-<name>/ with a report
+#   make test   the whole test suite (lint, unit tests, notebooks, command line, browser)
+# Both create .venv on first use and reuse it afterwards.
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+PROFILE ?= full
+RUN_ARGS ?=
+PYTEST_ARGS ?=
+BENCH_ARGS ?=
+
+.PHONY: run test lint lab bench notebooks clean-venv
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e ".[test]"
+	touch $(STAMP)
+
+run: $(STAMP)
+	$(BIN)/cifar-tutorial run --profile $(PROFILE) $(RUN_ARGS)
+
+test: $(STAMP) lint
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+lint: $(STAMP)
+	$(BIN)/ruff check cifar_tutorial tests benchmarks scripts notebooks
+	$(BIN)/ruff format --check cifar_tutorial tests benchmarks scripts notebooks
+
+lab: $(STAMP)
+	$(BIN)/jupyter lab --notebook-dir=notebooks
+
+bench: $(STAMP)
+	$(BIN)/python -m benchmarks.seed_vs_collection $(BENCH_ARGS)
+
+clean-venv:
+	rm -rf $(VENV)

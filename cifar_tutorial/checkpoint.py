@@ -1,0 +1,113 @@
+"""Saving and loading trained weights safely.
+
+Saving writes to a temporary file and renames it into place, so an interruption never leaves
+a broken checkpoint where a good one was. A checkpoint records what it is (architecture,
+training parameters, epoch, optimizer state, data normalization) so that loading the wrong
+one fails clearly. Loading always uses ``torch.load(..., weights_only=True)``: a file that
+would need to run code while unpickling is refused, and the code never runs.
+"""
+
+from __future__ import annotations
+
+import os
+import pickle
+from pathlib import Path
+from typing import Any
+
+import torch
+import torch.nn as nn
+
+from .data.cache import atomic_save
+from .errors import CheckpointError
+from .paths import pretty_path
+
+CHECKPOINT_FORMAT = "cifar-tutorial-checkpoint/1"
+
+
+def save_checkpoint(
+    path: str | os.PathLike,
+    net: nn.Module,
+    *,
+    epoch: int,
+    params: dict[str, Any] | None = None,
+    normalization: dict[str, list[float]] | None = None,
+    optimizer: torch.optim.Optimizer | None = None,
+    scheduler: Any = None,
+    history: list[float] | None = None,
+) -> Path:
+    """Write ``net``'s weights and what they are to ``path``, atomically."""
+    path = Path(path).expanduser()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    entry = {
+        "format": CHECKPOINT_FORMAT,
+        "architecture": type(net).__name__,
+        "epoch": int(epoch),
+        "params": dict(params or {}),
+        "normalization": dict(normalization or {}),
+        "state_dict": net.state_dict(),
+        "optimizer": optimizer.state_dict() if optimizer is not None else None,
+        "scheduler": scheduler.state_dict() if scheduler is not None else None,
+        "history": list(history or []),
+    }
+    atomic_save(entry, path)
+    return path
+
+
+def load_checkpoint(path: str | os.PathLike, architecture: str | None = None) -> dict[str, Any]:
+    """Read a checkpoint with ``weights_only=True``; refuse unsafe, damaged or mismatched files.
+
+    A plain ``state_dict`` saved as in the reference tutorial is accepted too and comes back
+    as ``{"state_dict": ..., "architecture": None}``.
+    """
+    path = Path(path).expanduser()
+    if not path.is_file():
+        raise CheckpointError(
+            f"No checkpoint at {pretty_path(path)}. Run notebook 04 to train and save one, "
+            "or point checkpoint_path at an existing file."
+        )
+    try:
+        entry = torch.load(path, map_location="cpu", weights_only=True)
+    except pickle.UnpicklingError as error:
+        raise CheckpointError(
+            f"Refused to load {pretty_path(path)}: it holds objects other than plain weights, "
+            f"which could run code when unpickled ({_first_line(error)}). Only load "
+            "checkpoints you made yourself or fully trust."
+        ) from None
+    except (RuntimeError, EOFError, OSError, ValueError) as error:
+        raise CheckpointError(
+            f"{pretty_path(path)} is not a readable checkpoint (damaged or cut off: "
+            f"{_first_line(error)}). Delete it and train again with notebook 04."
+        ) from None
+    if isinstance(entry, dict) and entry.get("format") == CHECKPOINT_FORMAT:
+        found = entry.get("architecture")
+        if architecture is not None and found != architecture:
+            raise CheckpointError(
+                f"{pretty_path(path)} holds weights for a {found}, not a {architecture}. "
+                "Point checkpoint_path at a checkpoint of the right network."
+            )
+        return entry
+    if (
+        isinstance(entry, dict)
+        and entry
+        and all(isinstance(v, torch.Tensor) for v in entry.values())
+    ):
+        return {"state_dict": entry, "architecture": None, "epoch": None, "params": {}}
+    raise CheckpointError(
+        f"{pretty_path(path)} is not a cifar-tutorial checkpoint or a state_dict."
+    )
+
+
+def load_weights(net: nn.Module, checkpoint: dict[str, Any]) -> nn.Module:
+    """Put a checkpoint's weights into ``net``, with a clear message when they do not fit."""
+    try:
+        net.load_state_dict(checkpoint["state_dict"])
+    except RuntimeError as error:
+        raise CheckpointError(
+            f"The checkpoint's weights do not fit a {type(net).__name__}: {_first_line(error)}"
+        ) from None
+    return net
+
+
+def _first_line(error: BaseException) -> str:
+    text = str(error).strip()
+    return text.splitlines()[0] if text else type(error).__name__

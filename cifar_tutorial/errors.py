@@ -1,0 +1,35 @@
+"""The errors the collection raises, each with a message a learner can act on."""
+
+from __future__ import annotations
+
+
+class TutorialError(Exception):
+    """Base class: something the user can fix, explained in the message."""
+
+
+class ParameterError(TutorialError, ValueError):
+    """A parameter or option has a wrong type, is out of range, or is unknown."""
+
+    def __init__(self, name: str, value: object, allowed: str) -> None:
+        self.name, self.value, self.allowed = name, value, allowed
+        super().__init__(f"{name}={value!r} is not allowed: {name} must be {allowed}.")
+
+
+class DataUnavailableError(TutorialError, RuntimeError):
+    """The data set is not on disk and could not be fetched."""
+
+
+class DataCorruptError(TutorialError, RuntimeError):
+    """A data file exists but is damaged, incomplete or of the wrong kind."""
+
+
+class CheckpointError(TutorialError, RuntimeError):
+    """A checkpoint is missing, damaged, unsafe, or was made for something else."""
+
+
+class DeviceUnavailableError(TutorialError, RuntimeError):
+    """The requested device (CUDA, MPS) is not present on this machine."""
+
+
+class TrainingDivergedError(TutorialError, FloatingPointError):
+    """The loss became NaN or infinite."""
