@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import os
 import pickle
+import re
+import zlib
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +22,7 @@ import torch.nn as nn
 from .data.cache import atomic_save
 from .errors import CheckpointError
 from .paths import pretty_path
+from .validation import check_writable_path
 
 CHECKPOINT_FORMAT = "cifar-tutorial-checkpoint/1"
 
@@ -35,8 +38,11 @@ def save_checkpoint(
     scheduler: Any = None,
     history: list[float] | None = None,
 ) -> Path:
-    """Write ``net``'s weights and what they are to ``path``, atomically."""
-    path = Path(path).expanduser()
+    """Write ``net``'s weights and what they are to ``path``, atomically.
+
+    A checksum of everything stored lets :func:`load_checkpoint` notice a damaged file.
+    """
+    path = check_writable_path("checkpoint_path", path)
     path.parent.mkdir(parents=True, exist_ok=True)
     entry = {
         "format": CHECKPOINT_FORMAT,
@@ -49,6 +55,7 @@ def save_checkpoint(
         "scheduler": scheduler.state_dict() if scheduler is not None else None,
         "history": list(history or []),
     }
+    entry["checksum"] = _checksum(entry)
     atomic_save(entry, path)
     return path
 
@@ -67,18 +74,25 @@ def load_checkpoint(path: str | os.PathLike, architecture: str | None = None) ->
         )
     try:
         entry = torch.load(path, map_location="cpu", weights_only=True)
-    except pickle.UnpicklingError as error:
-        raise CheckpointError(
-            f"Refused to load {pretty_path(path)}: it holds objects other than plain weights, "
-            f"which could run code when unpickled ({_first_line(error)}). Only load "
-            "checkpoints you made yourself or fully trust."
-        ) from None
-    except (RuntimeError, EOFError, OSError, ValueError) as error:
+    except Exception as error:  # a damaged file can fail in many ways inside the unpickler
+        unsafe = re.search(r"Unsupported global: GLOBAL (\S+)", str(error))
+        if isinstance(error, pickle.UnpicklingError) and unsafe:
+            raise CheckpointError(
+                f"Refused to load {pretty_path(path)}: it asks to call {unsafe.group(1)} while "
+                "loading, so it is not plain weights and could run code. Only load checkpoints "
+                "you made yourself or fully trust."
+            ) from None
         raise CheckpointError(
             f"{pretty_path(path)} is not a readable checkpoint (damaged or cut off: "
-            f"{_first_line(error)}). Delete it and train again with notebook 04."
+            f"{_reason(error)}). Delete it and train again with notebook 04."
         ) from None
     if isinstance(entry, dict) and entry.get("format") == CHECKPOINT_FORMAT:
+        stored = entry.pop("checksum", None)
+        if stored != _checksum(entry):
+            raise CheckpointError(
+                f"{pretty_path(path)} is damaged: its contents no longer match the checksum "
+                "written when it was saved. Delete it and train again with notebook 04."
+            )
         found = entry.get("architecture")
         if architecture is not None and found != architecture:
             raise CheckpointError(
@@ -106,6 +120,30 @@ def load_weights(net: nn.Module, checkpoint: dict[str, Any]) -> nn.Module:
             f"The checkpoint's weights do not fit a {type(net).__name__}: {_first_line(error)}"
         ) from None
     return net
+
+
+def _checksum(value: Any, check: int = 0) -> int:
+    """CRC-32 of every tensor's bytes and every other value, in order (catches flipped bits)."""
+    if isinstance(value, torch.Tensor):
+        tensor = value.detach().cpu().contiguous().reshape(-1)
+        check = zlib.crc32(f"{tensor.dtype}{tuple(value.shape)}".encode(), check)
+        return zlib.crc32(tensor.view(torch.uint8).numpy(), check)
+    if isinstance(value, dict):
+        for key, item in value.items():
+            check = _checksum(item, zlib.crc32(repr(key).encode(), check))
+        return check
+    if isinstance(value, (list, tuple)):
+        for item in value:
+            check = _checksum(item, check)
+        return check
+    return zlib.crc32(repr(value).encode(), check)
+
+
+def _reason(error: BaseException) -> str:
+    """The telling part of a loading error, on one short line."""
+    text = str(error).split("WeightsUnpickler error:")[-1].strip()
+    line = text.splitlines()[0] if text else type(error).__name__
+    return line if len(line) <= 120 else line[:117] + "..."
 
 
 def _first_line(error: BaseException) -> str:
