@@ -14,6 +14,8 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from .errors import ParameterError
+
 HOME_ENV = "CIFAR_TUTORIAL_HOME"
 DATA_ROOT_ENV = "CIFAR10_ROOT"
 
@@ -39,7 +41,13 @@ def resolve_data_root(data_root: str | os.PathLike | None) -> Path:
     """The data root a caller asked for, or the default one when ``None`` or empty."""
     if data_root is None or str(data_root) == "":
         return default_data_root()
-    return Path(data_root).expanduser()
+    allowed = "None or the path of a folder"
+    if not isinstance(data_root, (str, os.PathLike)):
+        raise ParameterError("data_root", data_root, allowed)
+    root = Path(data_root).expanduser()
+    if root.exists() and not root.is_dir():
+        raise ParameterError("data_root", data_root, allowed + " (this is a file)")
+    return root
 
 
 def artifacts_dir() -> Path:
