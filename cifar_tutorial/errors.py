@@ -31,5 +31,9 @@ class DeviceUnavailableError(TutorialError, RuntimeError):
     """The requested device (CUDA, MPS) is not present on this machine."""
 
 
+class DeviceMemoryError(TutorialError, MemoryError):
+    """A batch did not fit in the memory of the device (GPU, or the CPU's RAM)."""
+
+
 class TrainingDivergedError(TutorialError, FloatingPointError):
     """The loss became NaN or infinite."""

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, replace
 from typing import Any
 
@@ -18,7 +19,7 @@ import torch.nn as nn
 from torch import optim
 from tqdm.auto import tqdm
 
-from .errors import TrainingDivergedError
+from .errors import DeviceMemoryError, TrainingDivergedError
 from .validation import check_bool, check_choice, check_float, check_int
 
 SCHEDULES = ("constant", "onecycle")
@@ -155,21 +156,58 @@ def train(
     optimizer = optimizer or make_optimizer(net, recipe)
     scheduler = scheduler or make_scheduler(optimizer, recipe, len(loader))
     log = RunningLoss(print_every, verbose=progress)
-    for epoch in range(start_epoch, recipe.epochs):
-        loader.set_epoch(epoch)
-        batches = tqdm(loader, desc=f"epoch {epoch + 1}/{recipe.epochs}", disable=not progress)
-        for step, (inputs, labels) in enumerate(batches):
-            inputs, labels = inputs.to(device), labels.to(device)
-            optimizer.zero_grad()  # 1. forget the previous step's gradients
-            outputs = net(inputs)  # 2. forward pass
-            loss = criterion(outputs, labels)  # 3. how wrong the outputs are
-            loss.backward()  # 4. gradients of the loss with respect to every weight
-            optimizer.step()  # 5. nudge every weight against its gradient
-            scheduler.step()
-            log.update(loss, epoch, step)
-        if on_epoch_end is not None:
-            on_epoch_end(epoch, optimizer, scheduler, log)
+    with explain_out_of_memory(device, getattr(loader, "batch_size", recipe.batch_size)):
+        for epoch in range(start_epoch, recipe.epochs):
+            loader.set_epoch(epoch)
+            batches = tqdm(loader, desc=f"epoch {epoch + 1}/{recipe.epochs}", disable=not progress)
+            for step, (inputs, labels) in enumerate(batches):
+                inputs, labels = inputs.to(device), labels.to(device)
+                optimizer.zero_grad()  # 1. forget the previous step's gradients
+                outputs = net(inputs)  # 2. forward pass
+                loss = criterion(outputs, labels)  # 3. how wrong the outputs are
+                loss.backward()  # 4. gradients of the loss with respect to every weight
+                optimizer.step()  # 5. nudge every weight against its gradient
+                scheduler.step()
+                log.update(loss, epoch, step)
+            if on_epoch_end is not None:
+                on_epoch_end(epoch, optimizer, scheduler, log)
     return log
+
+
+@contextmanager
+def explain_out_of_memory(device: torch.device | str, batch_size: int) -> Iterator[None]:
+    """Around a training loop: a batch too big for the device fails with what to try.
+
+    torch reports a full GPU (or RAM) with a page of allocator details; this turns it into
+    a :class:`DeviceMemoryError` suggesting a smaller ``batch_size`` or the CPU. Notebook 04
+    wraps its loop in it too: ``with explain_out_of_memory(device, batch_size): ...``
+    """
+    try:
+        yield
+    except RuntimeError as error:  # torch.OutOfMemoryError is a RuntimeError too
+        if not _is_out_of_memory(error):
+            raise
+        smaller = f"batch_size={max(1, batch_size // 2)}"
+        where = "device='cpu'" if torch.device(device).type != "cpu" else "closing other programs"
+        raise DeviceMemoryError(
+            f"A batch of batch_size={batch_size} does not fit in the memory of {device} "
+            f"({_first_line(error)}). Try a smaller batch, e.g. {smaller}, or {where}."
+        ) from None
+
+
+def _is_out_of_memory(error: RuntimeError) -> bool:
+    text = str(error).lower()
+    return (
+        isinstance(error, torch.cuda.OutOfMemoryError)
+        or "out of memory" in text  # CUDA, MPS
+        or "can't allocate memory" in text  # the CPU allocator
+    )
+
+
+def _first_line(error: BaseException) -> str:
+    text = str(error).strip()
+    line = text.splitlines()[0] if text else type(error).__name__
+    return line if len(line) <= 120 else line[:117] + "..."
 
 
 class Stopwatch:
