@@ -107,19 +107,40 @@ def load_checkpoint(path: str | os.PathLike, architecture: str | None = None) ->
     ):
         return {"state_dict": entry, "architecture": None, "epoch": None, "params": {}}
     raise CheckpointError(
-        f"{pretty_path(path)} is not a cifar-tutorial checkpoint or a state_dict."
+        f"{pretty_path(path)} is neither a cifar-tutorial checkpoint nor a state_dict (damaged, "
+        "or saved by another program). Delete it and train again with notebook 04."
     )
 
 
 def load_weights(net: nn.Module, checkpoint: dict[str, Any]) -> nn.Module:
     """Put a checkpoint's weights into ``net``, with a clear message when they do not fit."""
+    mismatch = _mismatch(net.state_dict(), checkpoint["state_dict"])
     try:
+        if mismatch:
+            raise RuntimeError(mismatch)
         net.load_state_dict(checkpoint["state_dict"])
     except RuntimeError as error:
         raise CheckpointError(
-            f"The checkpoint's weights do not fit a {type(net).__name__}: {_first_line(error)}"
+            f"The checkpoint's weights do not fit a {type(net).__name__}: {_first_line(error)}. "
+            "Point checkpoint_path at weights of this network, or train it with notebook 04."
         ) from None
     return net
+
+
+def _mismatch(expected: dict[str, torch.Tensor], found: dict[str, torch.Tensor]) -> str:
+    """How two state_dicts' names and shapes differ, in one short line ("" when they agree)."""
+    problems = [
+        f"{name} has shape {list(found[name].shape)} instead of {list(tensor.shape)}"
+        for name, tensor in expected.items()
+        if name in found and found[name].shape != tensor.shape
+    ][:2]
+    missing = [name for name in expected if name not in found]
+    unexpected = [name for name in found if name not in expected]
+    if missing:
+        problems.append(f"{len(missing)} tensors are missing (e.g. {missing[0]})")
+    if unexpected:
+        problems.append(f"{len(unexpected)} are not this network's (e.g. {unexpected[0]})")
+    return "; ".join(problems)
 
 
 def _checksum(value: Any, check: int = 0) -> int:
