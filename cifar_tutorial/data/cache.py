@@ -21,7 +21,8 @@ import torch
 
 from ..paths import tutorial_home
 
-CACHE_FORMAT = 1
+CACHE_FORMAT = 2
+"""Raised whenever the file's layout or the fingerprint's recipe changes."""
 CACHE_DIR_NAME = ".cifar_tutorial_cache"
 
 
@@ -52,15 +53,14 @@ def read_cache(path: Path, fingerprint: str) -> tuple[torch.Tensor, torch.Tensor
         return None
     try:
         entry = torch.load(path, weights_only=True, mmap=True)
-        images, labels = entry["images"], entry["labels"]
-        if entry.get("format") != CACHE_FORMAT:
+        if not isinstance(entry, dict) or entry.get("format") != CACHE_FORMAT:
             reason = "it was written by another version of cifar_tutorial"
         elif entry.get("fingerprint") != fingerprint:
             reason = "the data files changed since it was written"
-        elif entry.get("checksum") != _checksum(images, labels):
+        elif entry.get("checksum") != _checksum(entry["images"], entry["labels"]):
             reason = "its contents are damaged"
         else:
-            return images.clone(), labels.clone()
+            return entry["images"].clone(), entry["labels"].clone()
     except Exception as error:  # any unreadable file is simply rebuilt
         reason = f"it cannot be read ({type(error).__name__})"
     warnings.warn(f"Rebuilding the cache {path.name}: {reason}.", stacklevel=3)

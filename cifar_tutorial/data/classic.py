@@ -12,7 +12,7 @@ from torchvision.transforms.functional import to_pil_image
 
 from ..paths import resolve_data_root
 from ..validation import check_choice
-from . import folders
+from . import folders, official
 from .imageset import CLASSES
 from .load import DATASETS, SPLITS, find_source
 from .sample import load_sample
@@ -47,6 +47,7 @@ def classic_dataset(
         return TensorImageDataset(sample.images, sample.labels, transform)
     root = resolve_data_root(data_root)
     if find_source(root, download) == "official":
+        official.verify_batches(root)  # names a missing or damaged file, unlike CIFAR10's error
         return CIFAR10(str(root), train=(split == "train"), transform=transform, download=False)
     folders.check_tree(root)
     return ImageFolder(str(root / split), transform=transform)

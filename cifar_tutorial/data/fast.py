@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 
+import numpy as np
 import torch
 
 from ..validation import check_bool, check_int
@@ -22,8 +23,9 @@ class FastLoader:
 
     Iterating yields ``(images, labels)`` like a ``DataLoader``: ``float32`` images of shape
     ``(B, 3, 32, 32)`` normalized with ``mean`` and ``std``. Shuffling and augmentation draw
-    from a generator seeded with ``seed + epoch``, so epoch ``k`` is the same whether or not
-    the run was interrupted before it (see :meth:`set_epoch`).
+    from a generator seeded with ``(seed, epoch)``, so epoch ``k`` is the same whether or not
+    the run was interrupted before it (see :meth:`set_epoch`), and two seeds never share an
+    epoch's order.
     """
 
     def __init__(
@@ -40,12 +42,14 @@ class FastLoader:
         device: torch.device | str = "cpu",
         seed: int = 0,
     ) -> None:
-        self.batch_size = check_int("batch_size", batch_size, minimum=1, maximum=len(data))
-        self.shuffle = check_bool("shuffle", shuffle)
         self.drop_last = check_bool("drop_last", drop_last)
+        # with drop_last a batch larger than the data set would leave no batch at all
+        largest = len(data) if self.drop_last else None
+        self.batch_size = check_int("batch_size", batch_size, minimum=1, maximum=largest)
+        self.shuffle = check_bool("shuffle", shuffle)
         self.flip = check_bool("flip", flip)
         self.translate = check_int("translate", translate, minimum=0, maximum=16)
-        self.seed = check_int("seed", seed)
+        self.seed = check_int("seed", seed, minimum=0)
         self.device = torch.device(device)
         self.dataset = data
         self.images = data.images.to(self.device)
@@ -66,7 +70,7 @@ class FastLoader:
         self.epoch = epoch
 
     def __iter__(self) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
-        generator = torch.Generator().manual_seed(self.seed + self.epoch)
+        generator = epoch_generator(self.seed, self.epoch)
         self.epoch += 1
         count = len(self.labels)
         if self.shuffle:
@@ -81,6 +85,15 @@ class FastLoader:
             if self.translate:
                 images = random_translate(images, self.translate, generator)
             yield images.float().mul_(self.scale).add_(self.shift), self.labels[index]
+
+
+def epoch_generator(seed: int, epoch: int) -> torch.Generator:
+    """A torch generator for one epoch of one seed; ``(seed, epoch)`` pairs never collide.
+
+    (Seeding with ``seed + epoch`` would give seed 1 the orders of seed 0 shifted by an epoch.)
+    """
+    state = np.random.SeedSequence([seed, epoch]).generate_state(1, dtype=np.uint64)[0]
+    return torch.Generator().manual_seed(int(state))
 
 
 def random_flip(images: torch.Tensor, generator: torch.Generator) -> torch.Tensor:

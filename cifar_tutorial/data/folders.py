@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
 from pathlib import Path
 
+import numpy as np
 import torch
-from torchvision.io import ImageReadMode, decode_image
 
 from ..errors import DataCorruptError, DataUnavailableError
+from .decode import UNREADABLE, decode_rgb, stack_images
 from .imageset import CLASSES
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg")
@@ -37,7 +39,7 @@ def check_tree(root: Path) -> None:
             problems.append(
                 f"{split}/ has folders that are not CIFAR-10 classes: {', '.join(extra)}"
             )
-        empty = [c for c in CLASSES if c in present and not image_files(split_dir / c)]
+        empty = [c for c in CLASSES if c in present and not has_images(split_dir / c)]
         if empty:
             problems.append(f"{split}/ has empty class folders {', '.join(empty)}")
     if problems:
@@ -55,43 +57,46 @@ def image_files(folder: Path) -> list[Path]:
     return [folder / name for name in names]
 
 
+def has_images(folder: Path) -> bool:
+    """True when ``folder`` holds at least one image file (stops at the first)."""
+    with os.scandir(folder) as entries:
+        return any(e.name.lower().endswith(IMAGE_SUFFIXES) for e in entries)
+
+
 def fingerprint(root: Path, split: str) -> str:
-    """Names, sizes and modification times of every file: changes whenever the copy does."""
-    parts = []
+    """A digest of every file's name, size and modification time: changes whenever the copy does."""
+    digest = hashlib.sha256()
     for name in CLASSES:
         folder = root / split / name
         with os.scandir(folder) as entries:
             for entry in sorted(entries, key=lambda e: e.name):
                 stat = entry.stat()
-                parts.append(f"{name}/{entry.name}:{stat.st_size}:{stat.st_mtime_ns}")
-    return "\n".join(parts)
+                digest.update(f"{name}/{entry.name}:{stat.st_size}:{stat.st_mtime_ns}\n".encode())
+    return digest.hexdigest()
 
 
 def decode_split(root: Path, split: str) -> tuple[torch.Tensor, torch.Tensor]:
     """Decode every image of a split into ``uint8 (N, 3, 32, 32)`` and ``int64`` labels."""
-    images, labels = [], []
+    pixels, labels = [], []
     for label, name in enumerate(CLASSES):
         for file in image_files(root / split / name):
-            images.append(decode_file(file))
+            pixels.append(decode_file(file))
             labels.append(label)
-    return torch.stack(images), torch.tensor(labels, dtype=torch.int64)
+    return stack_images(pixels), torch.tensor(labels, dtype=torch.int64)
 
 
-def decode_file(file: Path) -> torch.Tensor:
-    """One image as ``uint8 (3, 32, 32)``; a damaged or wrongly sized file is named."""
+def decode_file(file: Path) -> np.ndarray:
+    """One image as ``uint8 (32, 32, 3)``; a damaged or wrongly sized file is named."""
     try:
-        image = decode_image(
-            torch.frombuffer(bytearray(file.read_bytes()), dtype=torch.uint8),
-            mode=ImageReadMode.RGB,
-        )
-    except (RuntimeError, ValueError) as error:
+        pixels = decode_rgb(file.read_bytes())
+    except UNREADABLE as error:
         raise DataCorruptError(
             f"{file} is not a readable image ({error}). Replace it from a good copy of "
             "CIFAR-10, or delete it."
         ) from None
-    if tuple(image.shape) != (3, 32, 32):
+    if pixels.shape != (32, 32, 3):
         raise DataCorruptError(
-            f"{file} is {image.shape[2]}x{image.shape[1]} pixels; CIFAR-10 images are 32x32. "
+            f"{file} is {pixels.shape[1]}x{pixels.shape[0]} pixels; CIFAR-10 images are 32x32. "
             "Replace it from a good copy of CIFAR-10, or delete it."
         )
-    return image
+    return pixels

@@ -11,8 +11,9 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from torchvision.io import ImageReadMode, decode_image, decode_jpeg
 
+from .decode import decode_rgb, stack_images
+from .folders import image_files
 from .imageset import CLASSES, ImageSet
 
 SAMPLE_FILE = "cifar10_sample.npz"
@@ -28,11 +29,11 @@ def sample_path() -> Path:
 def load_sample(split: str) -> ImageSet:
     """Decode one split of the embedded sample (well under a second)."""
     with np.load(sample_path(), allow_pickle=False) as archive:
-        blob = torch.from_numpy(archive[f"{split}_jpeg"])
+        blob = archive[f"{split}_jpeg"].tobytes()
         offsets = archive[f"{split}_offsets"].tolist()
         labels = torch.from_numpy(archive[f"{split}_labels"].astype(np.int64))
-    encoded = [blob[start:end] for start, end in zip(offsets[:-1], offsets[1:], strict=True)]
-    images = torch.stack(decode_jpeg(encoded, mode=ImageReadMode.RGB))
+    spans = zip(offsets[:-1], offsets[1:], strict=True)
+    images = stack_images([decode_rgb(blob[start:end]) for start, end in spans])
     return ImageSet(images, labels, split, SAMPLE_SOURCE)
 
 
@@ -43,14 +44,15 @@ def build_sample(folders_root: Path, output: Path, per_class: dict[str, int] | N
     for split, count in per_class.items():
         chunks, offsets, labels = [], [0], []
         for label, name in enumerate(CLASSES):
-            files = sorted((folders_root / split / name).iterdir())[:count]
+            files = image_files(folders_root / split / name)[:count]
             if len(files) < count:
                 raise ValueError(
                     f"{folders_root / split / name} has {len(files)} files, need {count}"
                 )
             for file in files:
                 data = file.read_bytes()
-                decode_image(torch.frombuffer(bytearray(data), dtype=torch.uint8))  # must decode
+                if decode_rgb(data).shape != (32, 32, 3):
+                    raise ValueError(f"{file} is not a 32x32 image")
                 chunks.append(np.frombuffer(data, dtype=np.uint8))
                 offsets.append(offsets[-1] + len(data))
                 labels.append(label)
