@@ -1,0 +1,147 @@
+"""The command line: ``cifar-tutorial run | sweep | list | doctor | prefetch``.
+
+This module only reads options and hands them to the module that does the work. Every
+mistake the user can fix ends as one line ``cifar-tutorial: error: ...`` and exit code 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+
+from ..errors import TutorialError
+from ..settings import PROFILES
+
+EXAMPLES = """examples:
+  cifar-tutorial run --profile smoke                 all notebooks on the embedded sample
+  cifar-tutorial run -p epochs 2 -p lr 0.02 --notebooks 04-05
+  cifar-tutorial sweep lr 0.01 0.05 0.1 --notebooks 04-05
+  cifar-tutorial list
+  cifar-tutorial prefetch --from-archive cifar-10-python.tar.gz
+"""
+
+
+def add_run_options(parser: argparse.ArgumentParser) -> None:
+    """Options shared by ``run`` and ``sweep``."""
+    parser.add_argument(
+        "--profile", help=f"{' or '.join(PROFILES)} (default: $CIFAR_TUTORIAL_PROFILE or full)"
+    )
+    parser.add_argument(
+        "-p",
+        "--parameter",
+        nargs=2,
+        action="append",
+        metavar=("NAME", "VALUE"),
+        help="give a notebook parameter; repeat for more",
+    )
+    parser.add_argument(
+        "-f",
+        "--parameter-file",
+        action="append",
+        metavar="FILE",
+        help="YAML file of parameters (-p wins over it)",
+    )
+    parser.add_argument(
+        "--notebooks", metavar="LIST", help="which notebooks, e.g. 01,04-05 (default: all)"
+    )
+    parser.add_argument(
+        "--output-dir", default="runs", metavar="DIR", help="where run folders go (default: runs)"
+    )
+    parser.add_argument(
+        "--notebook-dir", metavar="DIR", help="where the notebooks are (default: notebooks/)"
+    )
+    parser.add_argument("--no-progress", action="store_true", help="no progress bars")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The parser of the whole command line."""
+    parser = argparse.ArgumentParser(
+        prog="cifar-tutorial",
+        description="Run the cifar-tutorial notebooks with papermill, and prepare a machine.",
+        epilog=EXAMPLES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    run = commands.add_parser("run", help="run the notebooks into runs/<time>-<name>/")
+    add_run_options(run)
+    run.add_argument("--name", help="short name of the run folder (default: the profile)")
+
+    sweep = commands.add_parser("sweep", help="run once per value of a parameter, compare")
+    sweep.add_argument("sweep_name", metavar="NAME", help="the parameter to vary, e.g. lr")
+    sweep.add_argument("sweep_values", metavar="VALUE", nargs="+", help="its values")
+    add_run_options(sweep)
+
+    listing = commands.add_parser("list", help="show the notebooks and their parameters")
+    listing.add_argument("--notebook-dir", metavar="DIR")
+    listing.add_argument("--notebooks", metavar="LIST")
+
+    doctor = commands.add_parser("doctor", help="check Python, torch, devices, kernels, data")
+    doctor.add_argument("--data-root", metavar="DIR")
+    doctor.add_argument("--notebook-dir", metavar="DIR")
+
+    prefetch = commands.add_parser("prefetch", help="fetch CIFAR-10 once, or install an archive")
+    prefetch.add_argument(
+        "--data-root",
+        metavar="DIR",
+        help="where to put it (default: $CIFAR10_ROOT or the tutorial home)",
+    )
+    prefetch.add_argument(
+        "--from-archive",
+        metavar="FILE",
+        help="cifar-10-python.tar.gz, or a .tar.gz of train/ and test/ class folders",
+    )
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run one command; return its exit code (0 ok, 1 a notebook failed, 2 bad input,
+    130 interrupted)."""
+    args = build_parser().parse_args(argv)
+    try:
+        return dispatch(args)
+    except TutorialError as error:
+        print(f"cifar-tutorial: error: {error}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("cifar-tutorial: interrupted", file=sys.stderr)
+        return 130
+
+
+def dispatch(args: argparse.Namespace) -> int:
+    """Import only what the command needs (torch is slow to import), and run it."""
+    if args.command in ("run", "sweep"):
+        from .parameters import gather_parameters
+
+        values = gather_parameters(args.parameter, args.parameter_file)
+        options = dict(
+            profile=args.profile,
+            selection=args.notebooks,
+            output_dir=args.output_dir,
+            notebook_dir=args.notebook_dir,
+        )
+        if args.command == "run":
+            from .run import run_command
+
+            return run_command(values, name=args.name, progress=not args.no_progress, **options)
+        from .sweep import sweep_command
+
+        return sweep_command(
+            args.sweep_name, args.sweep_values, values, progress=not args.no_progress, **options
+        )
+    if args.command == "list":
+        from .listing import list_command
+
+        return list_command(args.notebook_dir, args.notebooks)
+    if args.command == "doctor":
+        from .doctor import doctor_command
+
+        return doctor_command(args.data_root, args.notebook_dir)
+    from .prefetch import prefetch_command
+
+    return prefetch_command(args.data_root, args.from_archive)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

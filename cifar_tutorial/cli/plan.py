@@ -1,0 +1,85 @@
+"""A run's plan: the notebooks, the values each one gets, all checked before anything runs."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from ..device import describe_device, pick_device
+from ..errors import ParameterError
+from ..settings import resolve_profile
+from ..validation import check_writable_dir
+from . import preflight
+from .collection import Notebook, find_notebooks, route_parameters, select_notebooks
+from .parameters import as_path
+
+CHECKPOINT_FILE = "cifar_net.pth"
+
+
+@dataclass
+class RunPlan:
+    """Everything a run needs, checked before any notebook starts."""
+
+    notebooks: list[Notebook]
+    routed: dict[str, dict[str, Any]]
+    values: dict[str, Any]
+    profile: str
+    output_dir: Path
+    name: str
+    device: str
+    data: str | None
+    shared_checkpoint: bool
+
+
+def plan_run(
+    values: dict[str, Any],
+    *,
+    profile: str | None = None,
+    selection: str | None = None,
+    output_dir: str = "runs",
+    name: str | None = None,
+    notebook_dir: str | None = None,
+) -> RunPlan:
+    """Check every option and parameter and the data set; raise before any heavy work."""
+    if profile and values.get("profile") not in (None, profile):
+        raise ParameterError("profile", values["profile"], f"the same as --profile {profile}")
+    profile = resolve_profile(profile or values.get("profile"))
+    output = check_writable_dir("--output-dir", output_dir)
+    name = check_run_name(name or profile)
+    collection = find_notebooks(notebook_dir)
+    notebooks = select_notebooks(collection, selection)
+    routed = route_parameters(notebooks, values)
+    device = describe_device(pick_device(values.get("device", "auto"), verbose=False))
+    data = preflight.ensure_data(profile, values, notebooks)
+    # The first notebook of the collection that takes a checkpoint path trains and saves the
+    # weights (04); when it runs, it and the notebooks after it share one file in the run folder.
+    trainer = next((nb for nb in collection if nb.declares("checkpoint_path")), None)
+    shared = trainer in notebooks and "checkpoint_path" not in values
+    return RunPlan(notebooks, routed, values, profile, output, name, device, data, shared)
+
+
+def check_run_name(name: str) -> str:
+    """A run's short name: letters, digits, ``.``, ``_``, ``-`` and ``=``."""
+    if not re.fullmatch(r"[\w.=+-]{1,60}", name):
+        raise ParameterError("--name", name, "up to 60 letters, digits, '.', '_', '-' or '='")
+    return name
+
+
+def notebook_parameters(plan: RunPlan, folder: Path) -> dict[str, dict[str, Any]]:
+    """The values each notebook gets: the user's, the profile, and paths in the run folder."""
+    given = {}
+    for nb in plan.notebooks:
+        values = dict(plan.routed[nb.name])
+        if nb.declares("profile"):
+            values.setdefault("profile", plan.profile)
+        if nb.declares("metrics_path"):
+            values["metrics_path"] = str(folder.resolve() / "metrics" / f"{nb.name}.json")
+        if nb.declares("checkpoint_path") and plan.shared_checkpoint:
+            values["checkpoint_path"] = str(folder.resolve() / CHECKPOINT_FILE)
+        for key in ("data_root", "checkpoint_path"):  # the kernel runs in notebooks/
+            if key in plan.values and as_path(plan.values[key]) is not None:
+                values[key] = str(as_path(plan.values[key]))
+        given[nb.name] = values
+    return given

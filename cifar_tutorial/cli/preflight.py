@@ -1,0 +1,45 @@
+"""Checks made before a run starts any notebook: the data set must be there or downloadable.
+
+Without this, a run offline with no CIFAR-10 on disk would start a kernel, import torch and
+only then fail inside notebook 01. Here it stops in seconds with the data layer's message.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from ..data import folders, official
+from ..data.load import find_source
+from ..paths import pretty_path, resolve_data_root
+from ..settings import resolve_dataset
+from .collection import Notebook
+
+
+def ensure_data(profile: str, values: dict[str, Any], notebooks: list[Notebook]) -> str | None:
+    """Make sure the data set the run needs is on disk; say where it is (None: no data needed).
+
+    For the full profile this looks under ``data_root`` (or the default data root), extracts
+    an official archive found there, and downloads CIFAR-10 when nothing is on disk: offline
+    that fails fast with :class:`~cifar_tutorial.errors.DataUnavailableError`.
+    """
+    if not any(nb.declares("dataset") or nb.declares("data_root") for nb in notebooks):
+        return None
+    dataset = resolve_dataset(values.get("dataset"), profile)
+    if dataset != "cifar10":
+        return f"{dataset} (embedded in the package)"
+    root = resolve_data_root(values.get("data_root"))
+    if not has_copy(root):
+        print(f"CIFAR-10 is not under {pretty_path(root)} yet: downloading it once.", flush=True)
+    if find_source(root, download=True) == "folders":
+        folders.check_tree(root)
+    return f"cifar10 in {pretty_path(root)}"
+
+
+def has_copy(root: Path) -> bool:
+    """True when ``root`` holds CIFAR-10 in any form the data layer reads."""
+    return (
+        official.has_batches(root)
+        or folders.looks_like_folders(root)
+        or (official.has_archive(root))
+    )

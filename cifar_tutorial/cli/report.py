@@ -1,0 +1,188 @@
+"""``report.html``: one self-contained page with a run's numbers and pictures.
+
+The pictures are the figures the executed notebooks drew in cells tagged ``report-*``
+(loss curve, confusion matrix, sample predictions), embedded as base64 PNG: the page needs
+no other file and opens offline in any browser. A loss curve or confusion matrix that no
+notebook drew is drawn here from the recorded metrics with :mod:`cifar_tutorial.plots`.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import io
+import json
+from pathlib import Path
+from typing import Any
+
+import matplotlib
+
+matplotlib.use("Agg")  # draws to files only; a command line has no window to show
+
+REPORT_FILE = "report.html"
+REPORT_TAG_PREFIX = "report-"
+
+STYLE = """
+body { font-family: system-ui, sans-serif; max-width: 960px; margin: 2em auto; padding: 0 1em;
+       color: #222; }
+h1 { font-size: 1.5em; } h2 { font-size: 1.2em; margin-top: 1.6em; }
+table { border-collapse: collapse; margin: .5em 0; }
+td, th { border: 1px solid #ccc; padding: .25em .6em; text-align: left; vertical-align: top; }
+th { background: #f3f3f3; }
+.numbers { display: flex; gap: 1em; flex-wrap: wrap; }
+.number { border: 1px solid #ccc; border-radius: 6px; padding: .6em 1em; min-width: 9em; }
+.number b { display: block; font-size: 1.6em; }
+.completed { color: #1a7f37; } .failed, .interrupted { color: #c62828; }
+figure { margin: 1em 0; } figure img { max-width: 100%; border: 1px solid #eee; }
+figcaption { color: #555; font-size: .9em; }
+code { background: #f6f6f6; padding: 0 .2em; }
+"""
+
+
+def figures_from_notebook(path: Path) -> list[tuple[str, str]]:
+    """``(tag, base64 PNG)`` for each image drawn by a cell tagged ``report-*``."""
+    if not path.is_file():
+        return []
+    notebook = json.loads(path.read_text())
+    found = []
+    for cell in notebook.get("cells", []):
+        tags = [t for t in cell.get("metadata", {}).get("tags", []) if t.startswith("report-")]
+        for output in cell.get("outputs", []) if tags else []:
+            png = output.get("data", {}).get("image/png")
+            if png:
+                found.append((tags[0], "".join(png).replace("\n", "")))
+    return found
+
+
+def collect_figures(folder: Path, summary: dict[str, Any]) -> list[tuple[str, str, str]]:
+    """``(notebook, tag, base64 PNG)`` of every report figure of the run's notebooks."""
+    figures = [
+        (entry["notebook"], tag, png)
+        for entry in summary["notebooks"]
+        for tag, png in figures_from_notebook(folder / f"{entry['notebook']}.ipynb")
+    ]
+    return figures + redrawn_figures(summary, {tag for _, tag, _ in figures})
+
+
+def figure_png(figure: Any) -> str:
+    """A matplotlib figure as base64 PNG."""
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png", dpi=100, bbox_inches="tight")
+    return base64.b64encode(buffer.getvalue()).decode()
+
+
+def redrawn_figures(summary: dict[str, Any], drawn: set[str]) -> list[tuple[str, str, str]]:
+    """The loss curve and confusion matrix from the metrics, where no notebook drew them."""
+    from .. import plots
+
+    figures = []
+    for entry in summary["notebooks"]:
+        metrics = entry["metrics"]
+        if "report-loss-curve" not in drawn and metrics.get("loss_history"):
+            png = figure_png(plots.loss_curve(metrics["loss_history"]))
+            figures.append((entry["notebook"], "report-loss-curve", png))
+            drawn.add("report-loss-curve")
+        if "report-confusion-matrix" not in drawn and metrics.get("confusion_matrix"):
+            png = figure_png(plots.confusion_heatmap(metrics["confusion_matrix"]))
+            figures.append((entry["notebook"], "report-confusion-matrix", png))
+            drawn.add("report-confusion-matrix")
+    return figures
+
+
+def image_tag(png_base64: str, alt: str) -> str:
+    """An ``<img>`` holding the picture itself."""
+    return f'<img src="data:image/png;base64,{png_base64}" alt="{html.escape(alt)}">'
+
+
+def table(header: list[str], rows: list[list[Any]]) -> str:
+    """A plain HTML table; every cell is escaped."""
+    head = "".join(f"<th>{html.escape(str(h))}</th>" for h in header)
+    body = "".join(
+        "<tr>" + "".join(f"<td>{html.escape(str(c))}</td>" for c in row) + "</tr>" for row in rows
+    )
+    return f"<table><tr>{head}</tr>{body}</table>"
+
+
+def percent(value: Any) -> str:
+    """``0.628`` as ``62.8%``; anything else as it is."""
+    return f"{100 * value:.1f}%" if isinstance(value, (int, float)) else str(value)
+
+
+def headline_numbers(summary: dict[str, Any]) -> str:
+    """The boxes at the top: accuracy, loss, training time, whole run."""
+    results = summary.get("results", {})
+    seconds = results.get("train_seconds")
+    total = sum(e["seconds"] or 0 for e in summary["notebooks"])
+    boxes = [
+        ("Test accuracy", percent(results["test_accuracy"]) if "test_accuracy" in results else "-"),
+        ("Final training loss", f"{results['final_loss']:.3f}" if "final_loss" in results else "-"),
+        ("Training time", f"{seconds:.1f} s" if seconds is not None else "-"),
+        ("Whole run", f"{total:.1f} s"),
+    ]
+    return (
+        '<div class="numbers">'
+        + "".join(
+            f'<div class="number">{html.escape(label)}<b>{html.escape(value)}</b></div>'
+            for label, value in boxes
+        )
+        + "</div>"
+    )
+
+
+def render_report(summary: dict[str, Any], figures: list[tuple[str, str, str]]) -> str:
+    """The whole page as a string."""
+    status = summary["status"]
+    parts = [
+        f"<h1>cifar-tutorial run <code>{html.escape(summary['name'])}</code>: "
+        f'<span class="{html.escape(status)}">{html.escape(status)}</span></h1>',
+        headline_numbers(summary),
+        "<h2>Notebooks</h2>",
+        table(
+            ["notebook", "status", "seconds", "message"],
+            [
+                [
+                    e["notebook"],
+                    e["status"],
+                    e["seconds"] if e["seconds"] is not None else "",
+                    e["error"] or "",
+                ]
+                for e in summary["notebooks"]
+            ],
+        ),
+    ]
+    per_class = summary.get("results", {}).get("per_class_accuracy")
+    if isinstance(per_class, dict):
+        parts += [
+            "<h2>Accuracy per class</h2>",
+            table(list(per_class), [[percent(v) for v in per_class.values()]]),
+        ]
+    if figures:
+        parts.append("<h2>Figures</h2>")
+        for notebook, tag, png in figures:
+            caption = f"{tag.removeprefix(REPORT_TAG_PREFIX).replace('-', ' ')} ({notebook})"
+            parts.append(
+                f"<figure>{image_tag(png, caption)}<figcaption>{html.escape(caption)}"
+                "</figcaption></figure>"
+            )
+    settings = [
+        ["profile", summary["profile"]],
+        ["data", summary.get("data") or "-"],
+        ["device", summary["device"]],
+        ["started (UTC)", summary["started"]],
+        ["finished (UTC)", summary.get("finished") or "-"],
+        *[[f"parameter {k}", json.dumps(v)] for k, v in summary["parameters"].items()],
+        *[[k, v] for k, v in summary["versions"].items()],
+    ]
+    parts += ["<h2>Settings</h2>", table(["", ""], settings)]
+    title = html.escape(f"cifar-tutorial run {summary['name']}")
+    return (
+        f'<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8"><title>{title}</title>'
+        f"<style>{STYLE}</style></head><body>\n" + "\n".join(parts) + "\n</body></html>\n"
+    )
+
+
+def write_report(folder: Path, summary: dict[str, Any]) -> Path:
+    """Write ``report.html`` into the run folder."""
+    path = folder / REPORT_FILE
+    path.write_text(render_report(summary, collect_figures(folder, summary)))
+    return path

@@ -1,0 +1,137 @@
+"""``cifar-tutorial sweep NAME V1 V2 ...``: one run per value, and one page comparing them.
+
+Every value is checked before the first run starts. The sweep folder
+``runs/<UTC time>-sweep-<NAME>/`` holds one ordinary run folder per value, ``sweep.json``
+and ``report.html`` with the loss curves overlaid and a table of accuracy and time.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+from ..errors import ParameterError
+from ..paths import pretty_path
+from .parameters import check_values, parse_value
+from .report import REPORT_FILE, STYLE, image_tag, percent, table
+from .run import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, create_run_folder, execute, plan_run
+
+SWEEP_FILE = "sweep.json"
+
+
+def sweep_command(
+    name: str,
+    texts: list[str],
+    values: dict[str, Any],
+    *,
+    progress: bool = True,
+    output_dir: str = "runs",
+    **options: Any,
+) -> int:
+    """Run the chosen notebooks once per value of ``name``; write the comparison."""
+    if name in values:
+        raise ParameterError(name, values[name], "given once: as the swept NAME or with -p")
+    swept = [parse_value(text) for text in texts]
+    for value in swept:
+        check_values({**values, name: value})
+    plans = [
+        plan_run(
+            {**values, name: value}, output_dir=output_dir, name=run_name(name, value), **options
+        )
+        for value in swept
+    ]
+    folder = create_run_folder(plans[0].output_dir, f"sweep-{name}")
+    print(f"Sweep folder: {pretty_path(folder)} ({len(swept)} runs of {name})", flush=True)
+    rows = []
+    for value, plan in zip(swept, plans, strict=True):
+        print(f"\n== {name} = {value!r}", flush=True)
+        plan.output_dir = folder
+        run_folder, summary = execute(plan, progress)
+        rows.append(sweep_row(value, run_folder, summary))
+        write_comparison(folder, name, rows)
+        if summary["status"] == "interrupted":
+            break
+    for row in rows:
+        print(
+            f"{name} = {row['value']!r:<10} {row['status']:<11} accuracy "
+            f"{percent(row['test_accuracy']) if row['test_accuracy'] is not None else '-':>6}"
+            f"  {row['seconds']:.1f} s"
+        )
+    print(f"Comparison: {pretty_path(folder / REPORT_FILE)}")
+    statuses = {row["status"] for row in rows}
+    if "interrupted" in statuses:
+        return EXIT_INTERRUPTED
+    return EXIT_OK if statuses == {"completed"} else EXIT_FAILED
+
+
+def run_name(name: str, value: Any) -> str:
+    """A folder-safe short name, e.g. ``lr-0.05``."""
+    return re.sub(r"[^\w.+-]", "_", f"{name}-{value}")[:60]
+
+
+def sweep_row(value: Any, folder: Path, summary: dict[str, Any]) -> dict[str, Any]:
+    """What the comparison shows of one run."""
+    results = summary["results"]
+    losses = next(
+        (
+            e["metrics"]["loss_history"]
+            for e in summary["notebooks"]
+            if "loss_history" in e["metrics"]
+        ),
+        [],
+    )
+    return {
+        "value": value,
+        "folder": folder.name,
+        "status": summary["status"],
+        "test_accuracy": results.get("test_accuracy"),
+        "final_loss": results.get("final_loss"),
+        "train_seconds": results.get("train_seconds"),
+        "seconds": round(sum(e["seconds"] or 0 for e in summary["notebooks"]), 2),
+        "loss_history": losses,
+    }
+
+
+def loss_curves_png(name: str, rows: list[dict[str, Any]]) -> str | None:
+    """The runs' training losses overlaid, as a base64 PNG (None when none were recorded)."""
+    runs = {f"{name} = {row['value']}": row["loss_history"] for row in rows if row["loss_history"]}
+    if not runs:
+        return None
+    from ..plots import loss_curve
+    from .report import figure_png
+
+    return figure_png(loss_curve(runs, title=f"Training loss for each {name}"))
+
+
+def write_comparison(folder: Path, name: str, rows: list[dict[str, Any]]) -> None:
+    """``sweep.json`` and the comparison ``report.html`` for the runs done so far."""
+    plain = [{k: v for k, v in row.items() if k != "loss_history"} for row in rows]
+    (folder / SWEEP_FILE).write_text(json.dumps({"parameter": name, "runs": plain}, indent=2))
+    png = loss_curves_png(name, rows)
+    numbers = table(
+        [name, "status", "test accuracy", "final loss", "training s", "run s", "run folder"],
+        [
+            [
+                row["value"],
+                row["status"],
+                percent(row["test_accuracy"]) if row["test_accuracy"] is not None else "-",
+                f"{row['final_loss']:.3f}" if row["final_loss"] is not None else "-",
+                row["train_seconds"] if row["train_seconds"] is not None else "-",
+                row["seconds"],
+                row["folder"],
+            ]
+            for row in rows
+        ],
+    )
+    title = html.escape(f"cifar-tutorial sweep over {name}")
+    page = (
+        f'<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8"><title>{title}</title>'
+        f"<style>{STYLE}</style></head><body>\n<h1>{title}</h1>\n{numbers}\n"
+        + (f"<figure>{image_tag(png, 'loss curves')}</figure>\n" if png else "")
+        + "<p>Each run folder holds its own report.html with all its figures.</p>"
+        + "\n</body></html>\n"
+    )
+    (folder / REPORT_FILE).write_text(page)
