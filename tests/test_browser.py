@@ -1,0 +1,507 @@
+"""The notebooks as learners meet them: JupyterLab driven in a real, headless Chromium.
+
+One JupyterLab server (smoke profile, the project's ``notebooks/`` as its root) and one
+Chromium serve the whole module. For each notebook the test opens it in the JupyterLab
+interface, chooses Run > "Restart Kernel and Run All Cells…", confirms the dialog, waits for
+the kernel to finish, checks what a learner would see and saves a full-page screenshot to
+``test-artifacts/screenshots/``. Autosave is off, and the committed notebooks must be
+byte-identical afterwards. Server, kernels and browser are stopped in every case.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import secrets
+import signal
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import psutil
+import pytest
+
+pytestmark = pytest.mark.browser
+
+REPO = Path(__file__).resolve().parents[1]
+NOTEBOOKS = REPO / "notebooks"
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+KERNEL_DISPLAY_NAME = "Python 3 (ipykernel)"  # the kernel the README tells learners to pick
+SCREENSHOTS = REPO / "test-artifacts" / "screenshots"
+VIEWPORT = {"width": 1440, "height": 900}
+SERVER_START_TIMEOUT_S = 60
+RUN_TIMEOUT_S = 150
+MAX_SCREENSHOT_HEIGHT = 16_000  # Chromium cannot capture much taller pages
+ACCURACY_LINE = "Accuracy of the network on the"
+
+
+@dataclass(frozen=True)
+class Expected:
+    """What a learner must see in one notebook after "Restart Kernel and Run All Cells"."""
+
+    name: str
+    figures: tuple[str, ...] = ()  # plotting calls whose cells must show a rendered <img>
+    progress_bar: bool = False  # a tqdm bar drawn as an ipywidgets progress widget
+    texts: tuple[str, ...] = ()  # text that must appear in some output
+
+
+EXPECTED = [
+    Expected("01_load_and_normalize.ipynb", figures=("image_grid(",)),
+    Expected("02_define_a_cnn.ipynb"),
+    Expected("03_loss_and_optimizer.ipynb"),
+    Expected("04_train.ipynb", figures=("loss_curve(",), progress_bar=True),
+    Expected(
+        "05_test.ipynb",
+        figures=("image_grid(", "confusion_heatmap("),
+        texts=(ACCURACY_LINE,),
+    ),
+    Expected("06_gpu.ipynb"),
+]
+
+
+@dataclass(frozen=True)
+class LabServer:
+    """A running JupyterLab: its address, its login token and the folder it serves."""
+
+    url: str
+    token: str
+    root: Path
+
+
+# ----------------------------------------------------------------------------- processes
+
+
+def _descendants(pid: int) -> list[psutil.Process]:
+    """Children, grandchildren... of ``pid`` (none when it is gone)."""
+    try:
+        return psutil.Process(pid).children(recursive=True)
+    except psutil.NoSuchProcess:
+        return []
+
+
+def _processes_mentioning(marker: str) -> list[psutil.Process]:
+    """Live processes whose command line names ``marker`` (a temp folder of this module)."""
+    found = []
+    for process in psutil.process_iter(["cmdline"]):
+        cmdline = process.info["cmdline"] or []
+        if any(marker in part for part in cmdline) and process.pid != os.getpid():
+            found.append(process)
+    return found
+
+
+def _names_alive(processes: list[psutil.Process]) -> list[str]:
+    names = set()
+    for process in processes:
+        try:
+            if process.is_running() and process.status() != psutil.STATUS_ZOMBIE:
+                names.add(f"{process.name()} ({process.pid})")
+        except psutil.NoSuchProcess:
+            pass
+    return sorted(names)
+
+
+def _kill_all(processes: list[psutil.Process], timeout: float = 10) -> None:
+    """SIGKILL each process still running and wait for it to go."""
+    for process in processes:
+        try:
+            process.kill()
+        except psutil.NoSuchProcess:
+            pass
+    psutil.wait_procs(processes, timeout=timeout)
+
+
+@pytest.fixture(scope="module")
+def browser_tmp(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """This module's temp folder; on teardown no process that used it may still run."""
+    tmp = tmp_path_factory.mktemp("browser")
+    before = {p.pid for p in _descendants(os.getpid())}
+    yield tmp
+    leftovers = [p for p in _descendants(os.getpid()) if p.pid not in before]
+    leftovers += [p for p in _processes_mentioning(str(tmp)) if p not in leftovers]
+    names = _names_alive(leftovers)
+    _kill_all(leftovers)
+    assert not names, f"processes left behind by the browser test: {names}"
+
+
+# ----------------------------------------------------------------------------- JupyterLab
+
+
+def _write_lab_settings(settings_dir: Path) -> None:
+    """User settings: no autosave, no news or update checks (the network is closed)."""
+    settings = {
+        "@jupyterlab/docmanager-extension/plugin": {"autosave": False},
+        "@jupyterlab/apputils-extension/notification": {
+            "fetchNews": "false",
+            "checkForUpdates": False,
+        },
+    }
+    for plugin, values in settings.items():
+        path = settings_dir / f"{plugin}.jupyterlab-settings"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(values))
+
+
+def _lab_environment(tmp: Path) -> dict[str, str]:
+    """The smoke profile, and every Jupyter folder (settings, kernels, runtime) in ``tmp``."""
+    env = dict(os.environ)
+    env.pop("MPLBACKEND", None)  # the kernel must draw inline, as in a learner's JupyterLab
+    env.update(
+        CIFAR_TUTORIAL_PROFILE="smoke",
+        CIFAR_TUTORIAL_HOME=str(tmp / "home"),
+        JUPYTERLAB_SETTINGS_DIR=str(tmp / "lab-settings"),
+        JUPYTERLAB_WORKSPACES_DIR=str(tmp / "lab-workspaces"),
+        JUPYTER_CONFIG_DIR=str(tmp / "jupyter-config"),
+        JUPYTER_DATA_DIR=str(tmp / "jupyter-data"),
+        JUPYTER_RUNTIME_DIR=str(tmp / "jupyter-runtime"),
+        IPYTHONDIR=str(tmp / "ipython"),
+    )
+    return env
+
+
+def _wait_for_server_info(process: subprocess.Popen, runtime_dir: Path, log: Path) -> dict:
+    """The server's own description of itself (port, token), once it accepts requests."""
+    info_file = runtime_dir / f"jpserver-{process.pid}.json"
+    deadline = time.monotonic() + SERVER_START_TIMEOUT_S
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            pytest.fail(f"JupyterLab exited with {process.returncode}:\n{log.read_text()[-3000:]}")
+        if info_file.exists():
+            try:
+                info = json.loads(info_file.read_text())
+                _api(info["url"].rstrip("/"), info["token"], "/api/status")
+                return info
+            except (ValueError, OSError):
+                pass
+        time.sleep(0.25)
+    pytest.fail(
+        f"JupyterLab did not start in {SERVER_START_TIMEOUT_S} s:\n{log.read_text()[-3000:]}"
+    )
+
+
+def _api(url: str, token: str, path: str, method: str = "GET") -> object:
+    """Call the Jupyter server's REST API; returns the decoded JSON answer, if any."""
+    request = urllib.request.Request(
+        url + path, method=method, headers={"Authorization": f"token {token}"}
+    )
+    with urllib.request.urlopen(request, timeout=10) as response:
+        body = response.read()
+    return json.loads(body) if body else None
+
+
+def _stop_server(process: subprocess.Popen, url: str | None, token: str) -> None:
+    """Shut the server down with its kernels; force whatever is still running after that."""
+    family = _descendants(process.pid)
+    if url is not None:
+        try:
+            _api(url, token, "/api/shutdown", method="POST")
+            process.wait(timeout=20)
+        except (OSError, subprocess.TimeoutExpired):
+            pass
+    if process.poll() is None:
+        os.killpg(process.pid, signal.SIGTERM)
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            family += [p for p in _descendants(process.pid) if p not in family]
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait(timeout=10)
+    _kill_all(family)  # kernels run in sessions of their own, outside the server's group
+
+
+@pytest.fixture(scope="module")
+def committed_notebooks() -> Iterator[dict[str, str]]:
+    """Hashes of every file under ``notebooks/``; they must not change while the test runs."""
+    before = _hash_tree(NOTEBOOKS)
+    yield before
+    assert _hash_tree(NOTEBOOKS) == before, "the browser test changed files under notebooks/"
+
+
+def _hash_tree(folder: Path) -> dict[str, str]:
+    """SHA-256 of every file under ``folder``, by relative path."""
+    return {
+        str(path.relative_to(folder)): hashlib.sha256(path.read_bytes()).hexdigest()
+        for path in sorted(folder.rglob("*"))
+        if path.is_file()
+    }
+
+
+@pytest.fixture(scope="module")
+def lab(browser_tmp: Path, committed_notebooks: dict[str, str]) -> Iterator[LabServer]:
+    """JupyterLab on a free port of 127.0.0.1, in the smoke profile, serving ``notebooks/``."""
+    env = _lab_environment(browser_tmp)
+    _write_lab_settings(Path(env["JUPYTERLAB_SETTINGS_DIR"]))
+    token = secrets.token_hex(16)
+    command = [
+        sys.executable,
+        "-m",
+        "jupyterlab",
+        "--no-browser",
+        "--ip=127.0.0.1",
+        "--port=0",
+        f"--IdentityProvider.token={token}",
+        f"--ServerApp.root_dir={NOTEBOOKS}",
+        f"--FileCheckpoints.checkpoint_dir={browser_tmp / 'checkpoints'}",
+        "--LabApp.expose_app_in_browser=True",  # lets the test read the notebook model
+    ]
+    if os.geteuid() == 0:
+        command.append("--allow-root")
+    log = browser_tmp / "jupyterlab.log"
+    with log.open("w") as log_file:
+        process = subprocess.Popen(
+            command,
+            cwd=NOTEBOOKS,
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=log_file,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    url = None
+    try:
+        info = _wait_for_server_info(process, Path(env["JUPYTER_RUNTIME_DIR"]), log)
+        url = info["url"].rstrip("/")
+        yield LabServer(url=url, token=token, root=NOTEBOOKS)
+    finally:
+        _stop_server(process, url, token)
+
+
+# ----------------------------------------------------------------------------- Chromium
+
+
+@pytest.fixture(scope="module")
+def chromium(browser_tmp: Path):
+    """A Playwright browser context in Debian's Chromium with a new, empty profile."""
+    if not (CHROMIUM.is_file() and os.access(CHROMIUM, os.X_OK)):
+        pytest.skip(f"no Chromium at {CHROMIUM} (.ci/run installs Debian's chromium package)")
+    sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
+
+    playwright = sync_api.sync_playwright().start()
+    context = None
+    try:
+        context = playwright.chromium.launch_persistent_context(
+            str(browser_tmp / "chromium-profile"),
+            executable_path=str(CHROMIUM),
+            headless=True,
+            args=CHROMIUM_FLAGS,
+            viewport=VIEWPORT,
+        )
+        yield context
+    finally:
+        if context is not None:
+            context.close()
+        playwright.stop()
+
+
+@pytest.fixture(scope="module")
+def requests_made(chromium) -> list[str]:
+    """Every address the pages ask for, to show that nothing comes from outside 127.0.0.1."""
+    urls: list[str] = []
+    chromium.on("request", lambda request: urls.append(request.url))
+    return urls
+
+
+def _from_outside(urls: list[str]) -> list[str]:
+    """The web addresses in ``urls`` that are not on 127.0.0.1."""
+    web = {url for url in urls if urlsplit(url).scheme in ("http", "https")}
+    return sorted(url for url in web if urlsplit(url).hostname != "127.0.0.1")
+
+
+# ----------------------------------------------------------------------------- the notebook
+
+# Finds the notebook panel of ``path`` through the application object JupyterLab exposes.
+_PANEL = """
+const panelFor = (path) => {
+  for (const widget of window.jupyterapp.shell.widgets("main")) {
+    if (widget.context && widget.context.path === path && widget.sessionContext) return widget;
+  }
+  return null;
+};
+"""
+
+_READY = (
+    "(path) => {"
+    + _PANEL
+    + """
+  if (!window.jupyterapp) return false;
+  const panel = panelFor(path);
+  const kernel = panel && panel.context.isReady && panel.sessionContext.session?.kernel;
+  return Boolean(kernel && kernel.status === "idle");
+}"""
+)
+
+_COUNT_EXECUTIONS = (
+    "(path) => {"
+    + _PANEL
+    + """
+  window.__executed = 0;
+  panelFor(path).sessionContext.iopubMessage.connect((_, message) => {
+    if (message.header.msg_type === "execute_input") window.__executed += 1;
+  });
+}"""
+)
+
+_STATE = (
+    "(path) => {"
+    + _PANEL
+    + """
+  const panel = panelFor(path);
+  const cells = panel.content.widgets.map((cell, index) => {
+    const model = cell.model;
+    const outputs = model.type === "code" ? model.outputs.toJSON() : [];
+    const images = Array.from(cell.node.querySelectorAll(".jp-OutputArea-output img"));
+    return {
+      index,
+      type: model.type,
+      source: model.sharedModel.getSource(),
+      prompt: cell.node.querySelector(".jp-InputPrompt")?.textContent.trim() || "",
+      outputTypes: outputs.map((output) => output.output_type),
+      streams: outputs.filter((o) => o.output_type === "stream").map((o) => o.name),
+      stderrShown: cell.node.querySelectorAll(
+        '[data-mime-type="application/vnd.jupyter.stderr"]').length,
+      images: images.length,
+      imagesDrawn: images.filter((img) => img.complete && img.naturalWidth > 0).length,
+      progressWidgets: cell.node.querySelectorAll(".widget-hprogress .progress-bar").length,
+      outputText: Array.from(cell.node.querySelectorAll(".jp-OutputArea-output"))
+        .map((node) => node.textContent).join("\\n"),
+    };
+  });
+  return {
+    executed: window.__executed,
+    kernelStatus: panel.sessionContext.session?.kernel?.status || "none",
+    kernelName: panel.toolbar.node.querySelector(".jp-KernelName")?.textContent.trim() || "",
+    cells,
+  };
+}"""
+)
+
+
+def _open_notebook(page, lab: LabServer, name: str) -> None:
+    """Open ``name`` through JupyterLab's URL and wait until its kernel is ready."""
+    page.goto(f"{lab.url}/lab/tree/{name}?reset&token={lab.token}")
+    page.wait_for_function(_READY, arg=name, timeout=90_000, polling=250)
+
+
+def _restart_and_run_all(page) -> None:
+    """Run > Restart Kernel and Run All Cells…, then confirm the dialog, as a learner does."""
+    page.get_by_role("menuitem", name="Run", exact=True).click()
+    page.get_by_role("menuitem", name="Restart Kernel and Run All Cells…").click()
+    dialog = page.locator(".jp-Dialog")
+    dialog.get_by_role("button", name="Restart", exact=False).last.click()
+    dialog.wait_for(state="detached")
+
+
+def _wait_until_run(page, name: str) -> dict:
+    """The notebook's state once every code cell ran (or one failed) and the kernel is idle."""
+    code_cells = None
+    deadline = time.monotonic() + RUN_TIMEOUT_S
+    while time.monotonic() < deadline:
+        state = page.evaluate(_STATE, name)
+        cells = [c for c in state["cells"] if c["type"] == "code" and c["source"].strip()]
+        code_cells = len(cells)
+        busy = state["kernelStatus"] != "idle" or any("*" in c["prompt"] for c in cells)
+        failed = any("error" in c["outputTypes"] for c in cells)
+        if not busy and (state["executed"] >= code_cells or failed):
+            return state
+        time.sleep(0.5)
+    pytest.fail(
+        f"{name}: not finished after {RUN_TIMEOUT_S} s "
+        f"({state['executed']} of {code_cells} code cells ran)"
+    )
+
+
+# The notebook scrolls inside its own panel, so a full-page screenshot alone would show one
+# screen of it: this scrolls it to the top and returns the window height that shows it all.
+_TOP_AND_FULL_HEIGHT = """() => {
+  const outer = document.querySelector(".jp-NotebookPanel-notebook .jp-WindowedPanel-outer");
+  outer.scrollTop = 0;
+  const cells = outer.querySelectorAll(".jp-Cell");
+  const box = outer.getBoundingClientRect();
+  const below = window.innerHeight - box.bottom;  // the status bar
+  return Math.ceil(cells[cells.length - 1].getBoundingClientRect().bottom + below + 24);
+}"""
+
+
+def _screenshot(page, name: str) -> Path:
+    """A full-page screenshot, the window made tall enough to show the whole notebook."""
+    for _ in range(5):  # cells below the fold only get their real height once they are shown
+        height = min(page.evaluate(_TOP_AND_FULL_HEIGHT), MAX_SCREENSHOT_HEIGHT)
+        if abs(height - page.viewport_size["height"]) < 4:
+            break
+        page.set_viewport_size({"width": VIEWPORT["width"], "height": height})
+        page.wait_for_timeout(300)
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    path = SCREENSHOTS / f"{Path(name).stem}.png"
+    page.screenshot(path=str(path), full_page=True)
+    return path
+
+
+def _shut_down_kernels(lab: LabServer) -> None:
+    """End every kernel the server runs, so the next notebook starts alone."""
+    for session in _api(lab.url, lab.token, "/api/sessions"):
+        _api(lab.url, lab.token, f"/api/sessions/{session['id']}", method="DELETE")
+
+
+def _describe(cell: dict) -> str:
+    """``cell 12 ('first line of its code')``, for failure messages."""
+    first_line = cell["source"].strip().splitlines()[0] if cell["source"].strip() else ""
+    return f"cell {cell['index']} ({first_line[:60]!r})"
+
+
+@pytest.mark.parametrize("expected", EXPECTED, ids=lambda e: e.name.split("_")[0])
+def test_restart_and_run_all_in_jupyterlab(
+    expected: Expected, chromium, requests_made: list[str], lab: LabServer
+) -> None:
+    name = expected.name
+    if not (lab.root / name).is_file():
+        pytest.fail(f"notebooks/{name} does not exist")
+    before = (lab.root / name).read_bytes()
+    page = chromium.new_page()
+    try:
+        _open_notebook(page, lab, name)
+        page.evaluate(_COUNT_EXECUTIONS, name)
+        _restart_and_run_all(page)
+        state = _wait_until_run(page, name)
+        _screenshot(page, name)
+    finally:
+        page.close()
+        _shut_down_kernels(lab)
+
+    code = [c for c in state["cells"] if c["type"] == "code"]
+    errors = [
+        f"{_describe(c)}: {c['outputText'][-500:]}"
+        for c in code
+        if "error" in c["outputTypes"] or "stderr" in c["streams"] or c["stderrShown"]
+    ]
+    assert not errors, f"{name}: error output in\n" + "\n".join(errors)
+    assert state["executed"] >= len([c for c in code if c["source"].strip()])
+    assert state["kernelName"] == KERNEL_DISPLAY_NAME
+
+    shown = "\n".join(c["outputText"] for c in code)
+    assert "IProgress not found" not in shown, f"{name}: tqdm fell back to text"
+    assert "Error displaying widget" not in shown, f"{name}: a widget failed to render"
+    for call in expected.figures:
+        drawing = [c for c in code if call in c["source"]]
+        assert drawing, f"{name}: no cell calls {call}...)"
+        for cell in drawing:
+            assert cell["imagesDrawn"] >= 1, f"{name}: {_describe(cell)} shows no drawn image"
+    if expected.progress_bar:
+        assert any(c["progressWidgets"] for c in code), f"{name}: no progress bar widget"
+    for text in expected.texts:
+        assert text in shown, f"{name}: {text!r} is not shown"
+    assert (lab.root / name).read_bytes() == before, f"{name} was modified on disk"
+    assert not _from_outside(requests_made), f"{name}: requests beyond 127.0.0.1"
