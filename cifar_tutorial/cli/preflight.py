@@ -11,6 +11,7 @@ from typing import Any
 
 from ..data import folders, official
 from ..data.load import find_source
+from ..errors import DataUnavailableError
 from ..paths import pretty_path, resolve_data_root
 from ..settings import resolve_dataset
 from .collection import Notebook
@@ -30,9 +31,15 @@ def ensure_data(profile: str, values: dict[str, Any], notebooks: list[Notebook])
         return f"{dataset} (embedded in the package)"
     root = resolve_data_root(values.get("data_root"))
     if not has_copy(root):
-        print(f"CIFAR-10 is not under {pretty_path(root)} yet: downloading it once.", flush=True)
-    if find_source(root, download=True) == "folders":
-        folders.check_tree(root)
+        print(f"CIFAR-10 is not under {pretty_path(root)}: trying to download it.", flush=True)
+    try:
+        if find_source(root, download=True) == "folders":
+            folders.check_tree(root)
+    except DataUnavailableError as error:
+        raise DataUnavailableError(
+            f"{error} On the command line: cifar-tutorial run --profile smoke "
+            "(make run PROFILE=smoke)."
+        ) from None
     return f"cifar10 in {pretty_path(root)}"
 
 

@@ -150,6 +150,13 @@ def render_report(summary: dict[str, Any], figures: list[tuple[str, str, str]]) 
             ],
         ),
     ]
+    for entry in summary["notebooks"]:
+        recipe = entry["metrics"].get("recipe")
+        if isinstance(recipe, dict):
+            parts += [
+                f"<h2>Training recipe ({html.escape(entry['notebook'])})</h2>",
+                table(list(recipe), [list(recipe.values())]),
+            ]
     per_class = summary.get("results", {}).get("per_class_accuracy")
     if isinstance(per_class, dict):
         parts += [
