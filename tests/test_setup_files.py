@@ -1,0 +1,66 @@
+"""The set-up files agree with each other: pyproject.toml, environment.yml and the Makefile."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+import yaml
+
+REPO = Path(__file__).resolve().parents[1]
+CONDA_NAMES = {"torch": "pytorch", "matplotlib": "matplotlib-base"}  # PyPI name -> conda-forge
+PIP_ONLY = {"playwright"}  # left to the pip section of environment.yml
+
+
+def requirement_names(requirements: list[str]) -> set[str]:
+    return {re.split(r"[<>=!~\[; ]", r, maxsplit=1)[0].lower() for r in requirements}
+
+
+@pytest.fixture(scope="module")
+def pyproject() -> dict:
+    tomllib = pytest.importorskip("tomllib")  # Python 3.11+
+    return tomllib.loads((REPO / "pyproject.toml").read_text())
+
+
+def test_environment_yml_uses_conda_forge_and_installs_the_package_editable(pyproject):
+    environment = yaml.safe_load((REPO / "environment.yml").read_text())
+    assert environment["channels"] == ["conda-forge", "nodefaults"]
+    conda = [d for d in environment["dependencies"] if isinstance(d, str)]
+    pip = next(d["pip"] for d in environment["dependencies"] if isinstance(d, dict))
+    assert pip == ["-e .[test]"]  # torch is never taken from pip here
+    project = pyproject["project"]
+    wanted = requirement_names(project["dependencies"] + project["optional-dependencies"]["test"])
+    have = requirement_names(conda)
+    missing = {CONDA_NAMES.get(name, name) for name in wanted - PIP_ONLY} - have
+    assert not missing, f"environment.yml lacks {sorted(missing)}"
+
+
+@pytest.mark.skipif(shutil.which("make") is None, reason="make is not installed")
+@pytest.mark.parametrize("target", ["run", "test", "lab"])
+def test_make_creates_the_venv_once_and_again_when_pyproject_changes(tmp_path, target):
+    for name in ("Makefile", "pyproject.toml"):
+        shutil.copy2(REPO / name, tmp_path / name)
+
+    def planned() -> str:  # what make would run, without running it
+        done = subprocess.run(["make", "-n", target], cwd=tmp_path, capture_output=True, text=True)
+        assert done.returncode == 0, done.stderr
+        return done.stdout
+
+    assert "-m venv .venv" in planned() and 'pip install --quiet -e ".[test]"' in planned()
+    stamp = tmp_path / ".venv" / ".installed"
+    stamp.parent.mkdir()
+    stamp.touch()
+    os.utime(tmp_path / "pyproject.toml", (1, 1))  # the venv is newer than pyproject.toml
+    assert "pip install" not in planned()
+    os.utime(stamp, (0, 0))  # pyproject.toml changed since the venv was made
+    assert 'pip install --quiet -e ".[test]"' in planned()
+
+
+def test_the_package_version_is_the_same_everywhere(pyproject):
+    import cifar_tutorial
+
+    assert cifar_tutorial.__version__ == pyproject["project"]["version"]
