@@ -1,7 +1,8 @@
 # Two commands do everything on a fresh machine:
 #   make run    execute the notebooks with papermill into runs/<time>-<name>/ with a report
 #   make test   the whole test suite (lint, unit tests, notebooks, command line, browser)
-# Both create .venv on first use and reuse it afterwards.
+# Both create .venv on first use and reuse it afterwards (again after pyproject.toml changes).
+#   make lab    JupyterLab on notebooks/ (LAB_ARGS="--no-browser --port 8889" to pass options)
 
 PYTHON ?= python3
 VENV := .venv
@@ -11,6 +12,7 @@ PROFILE ?= full
 RUN_ARGS ?=
 PYTEST_ARGS ?=
 BENCH_ARGS ?=
+LAB_ARGS ?=
 
 .PHONY: run test lint lab bench notebooks clean-venv
 
@@ -31,7 +33,7 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check cifar_tutorial tests benchmarks scripts notebooks
 
 lab: $(STAMP)
-	$(BIN)/jupyter lab --notebook-dir=notebooks
+	$(BIN)/jupyter lab --notebook-dir=notebooks $(LAB_ARGS)
 
 bench: $(STAMP)
 	$(BIN)/python -m benchmarks.seed_vs_collection $(BENCH_ARGS)
