@@ -180,7 +180,7 @@ def render_report(summary: dict[str, Any], figures: list[tuple[str, str, str]]) 
         *[[f"parameter {k}", json.dumps(v)] for k, v in summary["parameters"].items()],
         *[[k, v] for k, v in summary["versions"].items()],
     ]
-    parts += ["<h2>Settings</h2>", table(["", ""], settings)]
+    parts += ["<h2>Settings</h2>", table(["setting", "value"], settings)]
     title = html.escape(f"cifar-tutorial run {summary['name']}")
     return (
         f'<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8"><title>{title}</title>'
