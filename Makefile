@@ -13,6 +13,7 @@ RUN_ARGS ?=
 PYTEST_ARGS ?=
 BENCH_ARGS ?=
 LAB_ARGS ?=
+LINTED := $(wildcard cifar_tutorial tests benchmarks scripts notebooks)
 
 .PHONY: run test lint lab bench notebooks clean-venv
 
@@ -29,8 +30,8 @@ test: $(STAMP) lint
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 lint: $(STAMP)
-	$(BIN)/ruff check cifar_tutorial tests benchmarks scripts notebooks
-	$(BIN)/ruff format --check cifar_tutorial tests benchmarks scripts notebooks
+	$(BIN)/ruff check $(LINTED)
+	$(BIN)/ruff format --check $(LINTED)
 
 lab: $(STAMP)
 	$(BIN)/jupyter lab --notebook-dir=notebooks $(LAB_ARGS)
