@@ -22,7 +22,7 @@ import torch
 from ..paths import tutorial_home
 
 CACHE_FORMAT = 2
-"""Raised whenever the file's layout or the fingerprint's recipe changes."""
+"""Bumped whenever the file's layout or the way fingerprints are made changes."""
 CACHE_DIR_NAME = ".cifar_tutorial_cache"
 
 
