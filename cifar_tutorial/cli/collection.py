@@ -12,8 +12,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import papermill
-
 from ..errors import ParameterError, TutorialError
 from ..paths import pretty_path
 
@@ -50,6 +48,8 @@ def default_notebook_dir() -> Path:
 
 def find_notebooks(folder: str | os.PathLike | None = None) -> list[Notebook]:
     """Every ``NN_name.ipynb`` in ``folder``, in order, with its parameters."""
+    import papermill  # slow to import (seconds): only once the notebooks are needed
+
     folder = Path(folder) if folder is not None else default_notebook_dir()
     if not folder.is_dir():
         raise ParameterError("--notebook-dir", str(folder), "a folder holding the notebooks")

@@ -29,7 +29,7 @@ class RunPlan:
     output_dir: Path
     name: str
     device: str
-    data: str | None
+    data: str
     shared_checkpoint: bool
 
 
@@ -48,11 +48,11 @@ def plan_run(
     profile = resolve_profile(profile or values.get("profile"))
     output = check_writable_dir("--output-dir", output_dir)
     name = check_run_name(name or profile)
+    device = describe_device(pick_device(values.get("device", "auto"), verbose=False))
+    data = preflight.ensure_data(profile, values)
     collection = find_notebooks(notebook_dir)
     notebooks = select_notebooks(collection, selection)
     routed = route_parameters(notebooks, values)
-    device = describe_device(pick_device(values.get("device", "auto"), verbose=False))
-    data = preflight.ensure_data(profile, values, notebooks)
     # The first notebook of the collection that takes a checkpoint path trains and saves the
     # weights (04); when it runs, it and the notebooks after it share one file in the run folder.
     trainer = next((nb for nb in collection if nb.declares("checkpoint_path")), None)

@@ -1,7 +1,9 @@
 """Checks made before a run starts any notebook: the data set must be there or downloadable.
 
 Without this, a run offline with no CIFAR-10 on disk would start a kernel, import torch and
-only then fail inside notebook 01. Here it stops in seconds with the data layer's message.
+only then fail inside notebook 01. Here it stops in seconds with the data layer's message,
+before even papermill is imported (which alone takes seconds). Every notebook of the
+collection loads data, so the check does not wait to inspect them.
 """
 
 from __future__ import annotations
@@ -14,18 +16,15 @@ from ..data.load import find_source
 from ..errors import DataUnavailableError
 from ..paths import pretty_path, resolve_data_root
 from ..settings import resolve_dataset
-from .collection import Notebook
 
 
-def ensure_data(profile: str, values: dict[str, Any], notebooks: list[Notebook]) -> str | None:
-    """Make sure the data set the run needs is on disk; say where it is (None: no data needed).
+def ensure_data(profile: str, values: dict[str, Any]) -> str:
+    """Make sure the data set the run needs is on disk, and say where it is.
 
     For the full profile this looks under ``data_root`` (or the default data root), extracts
     an official archive found there, and downloads CIFAR-10 when nothing is on disk: offline
     that fails fast with :class:`~cifar_tutorial.errors.DataUnavailableError`.
     """
-    if not any(nb.declares("dataset") or nb.declares("data_root") for nb in notebooks):
-        return None
     dataset = resolve_dataset(values.get("dataset"), profile)
     if dataset != "cifar10":
         return f"{dataset} (embedded in the package)"

@@ -13,13 +13,14 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import papermill
-from papermill.exceptions import PapermillExecutionError
 from tqdm.auto import tqdm
 
 from ..paths import pretty_path
+
+if TYPE_CHECKING:
+    from papermill.exceptions import PapermillExecutionError
 from .collection import Notebook
 from .plan import RunPlan, notebook_parameters, plan_run
 from .report import write_report
@@ -105,6 +106,9 @@ def execute(plan: RunPlan, progress: bool = True) -> tuple[Path, dict[str, Any]]
 
 def run_one(nb: Notebook, entry: dict[str, Any], folder: Path, progress: bool) -> None:
     """Execute one notebook into the run folder; record status, time, metrics and any error."""
+    import papermill
+    from papermill.exceptions import PapermillExecutionError
+
     entry["status"] = "running"
     start = time.perf_counter()
     try:

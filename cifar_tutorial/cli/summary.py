@@ -6,10 +6,10 @@ import json
 import os
 import platform
 import time
+from importlib.metadata import version
 from pathlib import Path
 from typing import Any
 
-import papermill
 import torch
 import torchvision
 
@@ -32,7 +32,7 @@ def versions() -> dict[str, str]:
         "cifar_tutorial": __version__,
         "torch": torch.__version__,
         "torchvision": torchvision.__version__,
-        "papermill": papermill.__version__,
+        "papermill": version("papermill"),
     }
 
 
