@@ -10,15 +10,19 @@ from __future__ import annotations
 
 import math
 import os
+import socket
 import traceback
 from collections.abc import Callable
 from pathlib import Path
 from typing import NamedTuple
 
+import nbformat
+import papermill
 import pytest
 import torch
 
 from cifar_tutorial.checkpoint import save_checkpoint
+from cifar_tutorial.cli import main as cli_main
 from cifar_tutorial.data import FastLoader, ImageSet, classic_dataset, load_split
 from cifar_tutorial.device import pick_device
 from cifar_tutorial.errors import ParameterError
@@ -160,3 +164,84 @@ def test_bad_input_is_refused_in_one_clear_line(case: BadInput, monkeypatch, tmp
     assert not raised_in_torch(caught.value), "the value reached torch before it was checked"
     innermost = traceback.extract_tb(caught.value.__traceback__)[-1].filename
     assert f"cifar_tutorial{os.sep}" in innermost
+
+
+# The same mistakes where learners make them: a notebook run by papermill, and the command line.
+REPO = Path(__file__).resolve().parents[1]
+HEAVY_WORK = ("load_split(", "classic_dataset(", "FastLoader(", "train(", "for epoch in")
+
+BAD_NOTEBOOK_PARAMETERS = {
+    "04-epochs-zero-and-lr-a-word": (
+        "04_train",
+        {"epochs": 0, "lr": "fast"},
+        "epochs=0 is not allowed: epochs must be a whole",
+    ),
+    "05-device-unknown": (
+        "05_test",
+        {"device": "tpu"},
+        "device='tpu' is not allowed: device must be one of 'auto'",
+    ),
+    "01-profile-unknown": (
+        "01_load_and_normalize",
+        {"profile": "quick"},
+        "profile='quick' is not allowed: profile",
+    ),
+}
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    ("notebook", "parameters", "message"),
+    BAD_NOTEBOOK_PARAMETERS.values(),
+    ids=BAD_NOTEBOOK_PARAMETERS.keys(),
+)
+def test_a_notebook_refuses_a_bad_parameter_in_its_first_cells(
+    notebook, parameters, message, tmp_path
+):
+    output = tmp_path / f"{notebook}.ipynb"
+    with pytest.raises(papermill.PapermillExecutionError) as caught:
+        papermill.execute_notebook(
+            str(REPO / "notebooks" / f"{notebook}.ipynb"),
+            str(output),
+            parameters={"profile": "smoke", **parameters},
+            kernel_name="python3",
+            cwd=str(tmp_path),
+            progress_bar=False,
+        )
+    assert caught.value.ename == "ParameterError"
+    assert caught.value.evalue.startswith(message) and "\n" not in caught.value.evalue
+    code = [c for c in nbformat.read(output, as_version=4).cells if c.cell_type == "code"]
+    failed = next(i for i, c in enumerate(code) if any(o.output_type == "error" for o in c.outputs))
+    heavy = next(i for i, c in enumerate(code) if any(w in c.source for w in HEAVY_WORK))
+    assert failed < heavy, "the parameter was checked only after heavy work began"
+
+
+BAD_OPTIONS = {
+    "profile-unknown": (["--profile", "quick"], "profile='quick'", "one of 'full', 'smoke'"),
+    "notebook-unknown": (["--notebooks", "08"], "--notebooks='08'", "must be"),
+    "epochs-zero": (["-p", "epochs", "0"], "epochs=0", "a whole number"),
+    "lr-a-word": (["-p", "lr", "fast"], "lr='fast'", "a finite number > 0"),
+    "checkpoint-unwritable": (
+        ["-p", "checkpoint_path", UNDER_A_FILE],
+        f"checkpoint_path={UNDER_A_FILE!r}",
+        "a file path in a folder you can write to",
+    ),
+}
+
+
+def refuse_network(*args, **kwargs):
+    raise OSError(101, "no network in this test")
+
+
+@pytest.mark.parametrize(("options", "named", "allowed"), BAD_OPTIONS.values(), ids=BAD_OPTIONS)
+def test_the_command_line_refuses_a_bad_option_in_one_line(
+    options, named, allowed, tmp_path, capsys, monkeypatch
+):
+    monkeypatch.setattr(socket, "getaddrinfo", refuse_network)  # a bad option never downloads
+    runs = tmp_path / "runs"
+    argv = ["run", "--notebook-dir", str(REPO / "notebooks"), "--output-dir", str(runs)]
+    assert cli_main([*argv, "--profile", "smoke", *options]) == 2  # the last --profile wins
+    error = capsys.readouterr().err.strip()
+    assert error.startswith(f"cifar-tutorial: error: {named} is not allowed: ")
+    assert allowed in error and "\n" not in error
+    assert not runs.exists()  # nothing ran, no run folder
