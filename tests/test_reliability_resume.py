@@ -52,13 +52,16 @@ def make_loader(data: ImageSet, recipe: Recipe) -> FastLoader:
 
 
 def checkpoint_every_epoch(path: Path, net: Net, recipe: Recipe, history: list[float]):
-    """An ``on_epoch_end`` that saves everything needed to resume, as notebook 04 does."""
+    """An ``on_epoch_end`` that saves everything needed to resume, as notebook 04 does.
+
+    ``epoch`` in the checkpoint counts the epochs completed, as notebook 04 records it.
+    """
 
     def save(epoch, optimizer, scheduler, log) -> None:
         save_checkpoint(
             path,
             net,
-            epoch=epoch,
+            epoch=epoch + 1,
             params=recipe.as_dict(),
             optimizer=optimizer,
             scheduler=scheduler,
@@ -96,7 +99,7 @@ def resumed_run(data: ImageSet, path: Path, restore_optimizer: bool = True) -> t
         loader,
         RECIPE,
         progress=False,
-        start_epoch=entry["epoch"] + 1,
+        start_epoch=entry["epoch"],
         optimizer=optimizer,
         scheduler=scheduler,
         on_epoch_end=checkpoint_every_epoch(path, net, RECIPE, entry["history"]),
@@ -120,7 +123,7 @@ def interrupted_checkpoint(data, tmp_path_factory) -> Path:
 
 def test_an_interrupted_run_keeps_the_last_completed_epoch(interrupted_checkpoint):
     entry = load_checkpoint(interrupted_checkpoint, architecture="Net")
-    assert entry["epoch"] == 0  # epoch 1 completed, epoch 2 was cut off
+    assert entry["epoch"] == 1  # epoch 1 completed, epoch 2 was cut off
     assert len(entry["history"]) == 20
     assert entry["params"] == RECIPE.as_dict()
 
@@ -134,7 +137,7 @@ def test_resuming_ends_with_the_weights_of_an_uninterrupted_run(
     for name, tensor in reference.state_dict().items():
         assert torch.equal(resumed.state_dict()[name], tensor), name
     assert resumed_losses == reference_losses  # every step's loss, bit for bit
-    assert load_checkpoint(path)["epoch"] == RECIPE.epochs - 1
+    assert load_checkpoint(path)["epoch"] == RECIPE.epochs
 
 
 def test_resuming_without_the_optimizer_state_would_not_match(data, uninterrupted, tmp_path):
