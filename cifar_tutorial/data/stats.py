@@ -10,7 +10,7 @@ REFERENCE_STD = (0.5, 0.5, 0.5)
 
 Measured with :func:`channel_stats` on CIFAR-10's training set they are mean
 (0.491, 0.482, 0.447) and std (0.247, 0.243, 0.262) for the official release, and the same
-mean with std (0.245, 0.243, 0.261) for the JPEG copy in ``shared/data``. Either choice
+mean with std (0.245, 0.243, 0.261) for the JPEG copy in ``../shared/data``. Either choice
 trains fine; what matters is that the inputs are centred near 0 with a spread near 1.
 """
 
