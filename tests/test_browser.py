@@ -133,8 +133,9 @@ def browser_tmp(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     yield tmp
     leftovers = [p for p in _descendants(os.getpid()) if p.pid not in before]
     leftovers += [p for p in _processes_mentioning(str(tmp)) if p not in leftovers]
-    names = _names_alive(leftovers)
-    _kill_all(leftovers)
+    _, alive = psutil.wait_procs(leftovers, timeout=5)  # a moment to exit on their own
+    names = _names_alive(alive)
+    _kill_all(alive)
     assert not names, f"processes left behind by the browser test: {names}"
 
 
@@ -400,8 +401,8 @@ def _restart_and_run_all(page) -> None:
     """Run > Restart Kernel and Run All Cells…, then confirm the dialog, as a learner does."""
     page.get_by_role("menuitem", name="Run", exact=True).click()
     page.get_by_role("menuitem", name="Restart Kernel and Run All Cells…").click()
-    dialog = page.locator(".jp-Dialog")
-    dialog.get_by_role("button", name="Restart", exact=False).last.click()
+    dialog = page.locator(".jp-Dialog", has_text="Restart Kernel?")
+    dialog.get_by_role("button", name="Confirm Kernel Restart").click()  # the "Restart" button
     dialog.wait_for(state="detached")
 
 
