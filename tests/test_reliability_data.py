@@ -107,7 +107,7 @@ def another_archive(root: Path) -> Path:
 
 EXTRACTED_AGAIN = f"Delete the folder {{root}}/{BATCHES} and put {ARCHIVE} in {{root}}"
 DAMAGED_DATA = {
-    "corrupt image": Damage(corrupt_image, "is not a readable image",
+    "corrupt image": Damage(corrupt_image, "is not a readable image (cannot identify image file)",
                             "Replace it from a good copy of CIFAR-10, or delete it."),
     "image of the wrong size": Damage(wrong_size_image,
                                       "is 24x16 pixels; CIFAR-10 images are 32x32",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 from pathlib import Path
 
 import numpy as np
@@ -91,8 +92,8 @@ def decode_file(file: Path) -> np.ndarray:
         pixels = decode_rgb(file.read_bytes())
     except UNREADABLE as error:
         raise DataCorruptError(
-            f"{file} is not a readable image ({error}). Replace it from a good copy of "
-            "CIFAR-10, or delete it."
+            f"{file} is not a readable image ({_without_addresses(error)}). Replace it from a "
+            "good copy of CIFAR-10, or delete it."
         ) from None
     if pixels.shape != (32, 32, 3):
         raise DataCorruptError(
@@ -100,3 +101,8 @@ def decode_file(file: Path) -> np.ndarray:
             "Replace it from a good copy of CIFAR-10, or delete it."
         )
     return pixels
+
+
+def _without_addresses(error: BaseException) -> str:
+    """Pillow's message without the ``<_io.BytesIO object at 0x7f...>`` it names the data by."""
+    return re.sub(r" ?<[^<>]* object at 0x[0-9a-fA-F]+>", "", str(error)) or type(error).__name__
