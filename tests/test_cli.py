@@ -39,15 +39,21 @@ batch_size = None  # images per step
 momentum = None  # SGD momentum
 metrics_path = None  # where the run records results
 checkpoint_path = None  # the trained weights
+resume = False  # continue from the checkpoint
 fail = False  # raise an error in the third cell
 nap = 0.0  # seconds to sleep in the second cell"""
 
 SECOND_CELLS = [
-    "import time\ntime.sleep(float(nap))",
+    "import pathlib, time\n"
+    "saved = pathlib.Path(checkpoint_path or 'none')\n"
+    "found = saved.read_text() if saved.is_file() else None\n"
+    "if checkpoint_path:\n"
+    "    saved.write_text(f'weights saved with nap={nap}')\n"
+    "time.sleep(float(nap))",
     "if fail:\n    raise ValueError('the notebook was asked to fail\\nlast line of the error')",
     "from cifar_tutorial.metrics import record_metrics\n"
     "record_metrics(metrics_path, final_loss=1.25, test_accuracy=0.5, "
-    "loss_history=[2.3, 1.9, 1.25 + (lr or 0)], checkpoint=checkpoint_path)",
+    "loss_history=[2.3, 1.9, 1.25 + (lr or 0)], found=found, resume=resume)",
 ]
 
 
@@ -139,10 +145,8 @@ def test_run_folders_never_collide(tmp_path):
     assert len(folders) == 3 and all(f.is_dir() for f in folders)
 
 
-@pytest.mark.slow
-@pytest.mark.parametrize("how", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
-def test_interrupted_run_is_marked_in_summary(notebook_dir, tmp_path, how):
-    output = tmp_path / "runs"
+def interrupt_run(notebook_dir: Path, output: Path, how: signal.Signals) -> tuple[Path, str]:
+    """Run notebook 02 with a long nap, send ``how`` during the nap; its folder and output."""
     args = cli(notebook_dir, output, "--notebooks", "02", "-p", "nap", "120")
     process = subprocess.Popen(
         [sys.executable, "-m", "cifar_tutorial.cli", *args],
@@ -157,12 +161,35 @@ def test_interrupted_run_is_marked_in_summary(notebook_dir, tmp_path, how):
     printed, _ = process.communicate(timeout=60)
     assert process.returncode == 130, printed
     [folder] = run_folders(output)
+    return folder, printed
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("how", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
+def test_interrupted_run_is_marked_in_summary_and_can_continue(notebook_dir, tmp_path, how):
+    output = tmp_path / "runs"
+    folder, printed = interrupt_run(notebook_dir, output, how)
     summary = summary_of(folder)
     assert summary["status"] == "interrupted"
     assert summary["notebooks"][0]["status"] == "interrupted"
     assert summary["finished"] is not None
     assert "INTERRUPTED: 02_second was interrupted" in printed
+    assert f"cifar-tutorial run --continue {folder}" in printed
     assert (folder / "02_second.ipynb").is_file() and (folder / "report.html").is_file()
+    if how == signal.SIGINT:
+        return  # continuing is the same after either signal: tried once, after SIGTERM
+
+    args = ["run", "--continue", str(folder), "-p", "nap", "0", "--notebook-dir", str(notebook_dir)]
+    assert main([*args, "--no-progress"]) == 0
+    earlier, continued = run_folders(output)  # a new folder next to the interrupted one
+    assert earlier == folder and summary_of(earlier)["status"] == "interrupted"
+    summary = summary_of(continued)
+    assert summary["status"] == "completed" and summary["continues"] == str(folder)
+    assert summary["parameters"] == {"nap": 0, "resume": True}
+    metrics = summary["notebooks"][0]["metrics"]
+    assert metrics["resume"] is True and metrics["found"] == "weights saved with nap=120"
+    assert (folder / "cifar_net.pth").read_text() == "weights saved with nap=120"  # untouched
+    assert (continued / "cifar_net.pth").read_text() == "weights saved with nap=0"
 
 
 def napping(output: Path) -> bool:

@@ -45,9 +45,7 @@ def add_run_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--notebooks", metavar="LIST", help="which notebooks, e.g. 01,04-05 (default: all)"
     )
-    parser.add_argument(
-        "--output-dir", default="runs", metavar="DIR", help="where run folders go (default: runs)"
-    )
+    parser.add_argument("--output-dir", metavar="DIR", help="where run folders go (default: runs)")
     parser.add_argument(
         "--notebook-dir", metavar="DIR", help="where the notebooks are (default: notebooks/)"
     )
@@ -67,6 +65,13 @@ def build_parser() -> argparse.ArgumentParser:
     run = commands.add_parser("run", help="run the notebooks into runs/<time>-<name>/")
     add_run_options(run)
     run.add_argument("--name", help="short name of the run folder (default: the profile)")
+    run.add_argument(
+        "--continue",
+        dest="continue_from",
+        metavar="RUN_FOLDER",
+        help="continue an interrupted run in a new folder: same options, the notebooks it did "
+        "not finish, training resumed from its last completed epoch",
+    )
 
     sweep = commands.add_parser("sweep", help="run once per value of a parameter, compare")
     sweep.add_argument("sweep_name", metavar="NAME", help="the parameter to vary, e.g. lr")
@@ -124,7 +129,13 @@ def dispatch(args: argparse.Namespace) -> int:
         if args.command == "run":
             from .run import run_command
 
-            return run_command(values, name=args.name, progress=not args.no_progress, **options)
+            return run_command(
+                values,
+                name=args.name,
+                continue_from=args.continue_from,
+                progress=not args.no_progress,
+                **options,
+            )
         from .sweep import sweep_command
 
         return sweep_command(

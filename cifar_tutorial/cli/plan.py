@@ -10,10 +10,11 @@ from typing import Any
 from ..device import describe_device, pick_device
 from ..errors import ParameterError
 from ..settings import resolve_profile
-from ..validation import check_writable_dir
+from ..validation import check_existing_dir, check_writable_dir
 from . import preflight
 from .collection import Notebook, find_notebooks, route_parameters, select_notebooks
 from .parameters import as_path
+from .summary import read_summary
 
 CHECKPOINT_FILE = "cifar_net.pth"
 
@@ -31,6 +32,8 @@ class RunPlan:
     device: str
     data: str
     shared_checkpoint: bool
+    continued: Path | None = None
+    """The interrupted run this one continues (its checkpoint is copied into the new folder)."""
 
 
 def plan_run(
@@ -38,26 +41,61 @@ def plan_run(
     *,
     profile: str | None = None,
     selection: str | None = None,
-    output_dir: str = "runs",
+    output_dir: str | None = None,
     name: str | None = None,
     notebook_dir: str | None = None,
+    continue_from: str | None = None,
 ) -> RunPlan:
     """Check every option and parameter and the data set; raise before any heavy work."""
+    earlier = None
+    if continue_from is not None:
+        earlier = check_existing_dir("--continue", continue_from)
+        values, profile, selection = continued_options(earlier, values, profile, selection)
+        output_dir = output_dir or str(earlier.parent)
     if profile and values.get("profile") not in (None, profile):
         raise ParameterError("profile", values["profile"], f"the same as --profile {profile}")
     profile = resolve_profile(profile or values.get("profile"))
-    output = check_writable_dir("--output-dir", output_dir)
+    output = check_writable_dir("--output-dir", output_dir or "runs")
     name = check_run_name(name or profile)
     device = describe_device(pick_device(values.get("device", "auto"), verbose=False))
     data = preflight.ensure_data(profile, values)
     collection = find_notebooks(notebook_dir)
     notebooks = select_notebooks(collection, selection)
+    saved = earlier is not None and (earlier / CHECKPOINT_FILE).is_file()
+    if saved and any(nb.declares("resume") for nb in notebooks):
+        values = {**values, "resume": True}  # training goes on from the last completed epoch
     routed = route_parameters(notebooks, values)
     # The first notebook of the collection that takes a checkpoint path trains and saves the
     # weights (04); when it runs, it and the notebooks after it share one file in the run folder.
     trainer = next((nb for nb in collection if nb.declares("checkpoint_path")), None)
-    shared = trainer in notebooks and "checkpoint_path" not in values
-    return RunPlan(notebooks, routed, values, profile, output, name, device, data, shared)
+    shared = (trainer in notebooks or saved) and "checkpoint_path" not in values
+    return RunPlan(notebooks, routed, values, profile, output, name, device, data, shared, earlier)
+
+
+def continued_options(
+    earlier: Path, values: dict[str, Any], profile: str | None, selection: str | None
+) -> tuple[dict[str, Any], str | None, str | None]:
+    """Options that continue an earlier run: its parameters (values given now win), its
+    profile, and its notebooks from the first one that did not complete."""
+    try:
+        summary = read_summary(earlier)
+    except (OSError, ValueError):
+        raise ParameterError(
+            "--continue", str(earlier), "a run folder with a summary.json"
+        ) from None
+    if "checkpoint_path" in values or "checkpoint_path" in summary["parameters"]:
+        raise ParameterError(
+            "--continue",
+            str(earlier),
+            "a run that kept its weights in its "
+            "folder (give -p checkpoint_path and -p resume True instead)",
+        )
+    unfinished = [e["notebook"][:2] for e in summary["notebooks"] if e["status"] != "completed"]
+    if not unfinished:
+        raise ParameterError("--continue", str(earlier), "a run that did not complete")
+    values = {**summary["parameters"], **values}
+    values.pop("resume", None)
+    return values, profile or summary["profile"], selection or ",".join(unfinished)
 
 
 def check_run_name(name: str) -> str:

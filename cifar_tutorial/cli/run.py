@@ -8,6 +8,8 @@ is ever overwritten: a second run in the same second gets a folder of its own.
 from __future__ import annotations
 
 import re
+import shlex
+import shutil
 import signal
 import time
 from collections.abc import Iterator
@@ -22,7 +24,7 @@ from ..paths import pretty_path
 if TYPE_CHECKING:
     from papermill.exceptions import PapermillExecutionError
 from .collection import Notebook
-from .plan import RunPlan, notebook_parameters, plan_run
+from .plan import CHECKPOINT_FILE, RunPlan, notebook_parameters, plan_run
 from .report import write_report
 from .summary import new_summary, read_metrics, utc_now, write_summary
 
@@ -72,6 +74,10 @@ def execute(plan: RunPlan, progress: bool = True) -> tuple[Path, dict[str, Any]]
     folder = create_run_folder(plan.output_dir, plan.name)
     given = notebook_parameters(plan, folder)
     summary = new_summary(plan.name, plan.profile, plan.values, given, plan.device, plan.data)
+    if plan.continued is not None:
+        summary["continues"] = pretty_path(plan.continued)
+        if (plan.continued / CHECKPOINT_FILE).is_file():  # copied: the earlier run stays as it was
+            shutil.copy2(plan.continued / CHECKPOINT_FILE, folder / CHECKPOINT_FILE)
     write_summary(folder, summary)
     print(f"Run folder: {pretty_path(folder)}", flush=True)
     total = len(plan.notebooks)
@@ -165,6 +171,9 @@ def print_outcome(folder: Path, summary: dict[str, Any]) -> None:
     for entry in summary["notebooks"]:
         if entry["status"] in ("failed", "interrupted"):
             print(f"{status.upper()}: {entry['error']}")
+    if status == "interrupted" and "checkpoint_path" not in summary["parameters"]:
+        print(f"To continue where it stopped: cifar-tutorial run --continue "
+              f"{shlex.quote(pretty_path(folder))}")  # fmt: skip
     results = summary["results"]
     if "test_accuracy" in results:
         print(f"Test accuracy: {100 * results['test_accuracy']:.1f}%")

@@ -28,7 +28,7 @@ def sweep_command(
     values: dict[str, Any],
     *,
     progress: bool = True,
-    output_dir: str = "runs",
+    output_dir: str | None = None,
     **options: Any,
 ) -> int:
     """Run the chosen notebooks once per value of ``name``; write the comparison."""
