@@ -1,4 +1,5 @@
-"""The command line on small notebooks made here: options, failures, interruptions, data.
+"""The command line on small notebooks made here: failures, interruptions, data, sweeps;
+and its option checks against the real notebooks' parameters (nothing runs for those).
 
 The real collection is run end to end in ``test_cli_collection.py``; these notebooks start
 a kernel in a second or two and let each behaviour be tested on its own.
@@ -21,7 +22,10 @@ import pytest
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
 from cifar_tutorial.cli import main
+from cifar_tutorial.cli.plan import plan_run
 from cifar_tutorial.cli.run import create_run_folder
+
+COLLECTION = str(Path(__file__).resolve().parents[1] / "notebooks")
 
 FIRST_PARAMETERS = """profile = None  # "full" or "smoke"
 seed = 0  # random seed
@@ -220,37 +224,49 @@ def test_unknown_parameter_is_refused_naming_the_real_ones(notebook_dir, tmp_pat
     [
         (["--profile", "huge"], "profile='huge'"),
         (["--notebooks", "09"], "--notebooks='09'"),
-        (["--notebooks", "05-07"], "--notebooks='05-07'"),
-        (["--notebooks", "first,banana"], "--notebooks='first,banana'"),
+        (["--notebooks", "08-09"], "--notebooks='08-09'"),
+        (["--notebooks", "train,banana"], "--notebooks='train,banana'"),
         (["--name", "my/run"], "--name='my/run'"),
         (["-p", "epochs", "0"], "epochs=0"),
         (["-p", "epochs", "two"], "epochs='two'"),
+        (["-p", "epochs", "0.5"], "epochs=0.5 is not allowed: epochs must be a whole number"),
         (["-p", "lr", "-0.1"], "lr=-0.1"),
         (["-p", "lr", "nan"], "lr=nan"),
         (["-p", "batch_size", "0"], "batch_size=0"),
         (["-p", "momentum", "1"], "momentum=1"),
         (["-p", "recipe", "slow"], "recipe='slow'"),
+        (["-p", "recipe", "reference"], "in 07_faster_and_better (-p 07:recipe VALUE"),
+        (["-p", "07:recipe", "reference"], "recipe='reference'"),
+        (["-p", "09:lr", "1"], "parameter name='09:lr'"),
+        (["-p", "07:print_every", "5"], "parameter name='07:print_every'"),
         (["-p", "device", "tpu"], "device='tpu'"),
         (["-p", "dataset", "imagenet"], "dataset='imagenet'"),
         (["-p", "seed", "-3"], "seed=-3"),
         (["-p", "metrics_path", "x.json"], "metrics_path='x.json'"),
         (["-p", "profile", "full"], "profile='full'"),
         (["-p", "data_root", "{file}/data"], "data_root='{file}/data'"),
+        (["-p", "checkpoint_path", "{file}/w.pth"], "checkpoint_path='{file}/w.pth'"),
     ],
 )
-def test_bad_options_fail_in_one_line_before_anything_runs(
-    notebook_dir, tmp_path, capsys, args, named
-):
+def test_bad_options_fail_in_one_line_before_anything_runs(tmp_path, capsys, args, named):
     blocker = tmp_path / "a-file"
     blocker.write_text("")
     args = [arg.replace("{file}", str(blocker)) for arg in args]
     named = named.replace("{file}", str(blocker))
-    assert main(cli(notebook_dir, tmp_path / "runs", *args)) == 2
+    assert main(cli(COLLECTION, tmp_path / "runs", *args)) == 2  # the real notebooks
     error = capsys.readouterr().err.strip()
     assert len(error.splitlines()) == 1, error
     assert error.startswith("cifar-tutorial: error: ") and named in error
     assert "must be" in error
     assert not (tmp_path / "runs").exists()
+
+
+def test_a_value_can_go_to_one_notebook_only(tmp_path):
+    values = {"04:recipe": "reference", "07:recipe": "cpu-long", "07:epochs": 0.5, "seed": 2}
+    plan = plan_run(values, profile="smoke", output_dir=str(tmp_path), notebook_dir=COLLECTION)
+    assert plan.routed["01_load_and_normalize"] == {"seed": 2}
+    assert plan.routed["04_train"] == {"recipe": "reference", "seed": 2}
+    assert plan.routed["07_faster_and_better"] == {"recipe": "cpu-long", "epochs": 0.5, "seed": 2}
 
 
 @pytest.mark.parametrize(
@@ -331,19 +347,9 @@ def test_sweep_writes_one_comparison(notebook_dir, tmp_path, capsys):
     assert report.count("data:image/png;base64,") == 1 and "0.25" in report
 
 
-def test_sweep_checks_every_value_before_running(notebook_dir, tmp_path, capsys):
-    args = [
-        "sweep",
-        "lr",
-        "0.1",
-        "-1",
-        "--profile",
-        "smoke",
-        "--notebook-dir",
-        str(notebook_dir),
-        "--output-dir",
-        str(tmp_path / "runs"),
-    ]
+def test_sweep_checks_every_value_before_running(tmp_path, capsys):
+    args = ["sweep", "lr", "0.1", "-1", "--profile", "smoke", "--notebooks", "04",
+            "--notebook-dir", COLLECTION, "--output-dir", str(tmp_path / "runs")]  # fmt: skip
     assert main(args) == 2
     assert "lr=-1" in capsys.readouterr().err
     assert not (tmp_path / "runs").exists()

@@ -37,7 +37,9 @@ def smoke_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[subprocess.Comp
     """The whole collection in the smoke profile, with one ``-p`` and one ``-f`` value."""
     assert [p.name[:2] for p in COLLECTION][:6] == ["01", "02", "03", "04", "05", "06"]
     work = tmp_path_factory.mktemp("cli-collection")
-    (work / "params.yaml").write_text("epochs: 1  # one pass is enough here\nprint_every: 10\n")
+    (work / "params.yaml").write_text(
+        "epochs: 1  # one pass is enough here\nprint_every: 10\nablation: false  # 07 only\n"
+    )
     output = work / "runs"
     result = cifar_tutorial(
         "run", "--profile", "smoke", "-p", "seed", "3", "-f", str(work / "params.yaml"),
@@ -84,7 +86,7 @@ def test_summary_holds_parameters_versions_device_times_and_metrics(smoke_run):
     _, folder = smoke_run
     summary = json.loads((folder / "summary.json").read_text())
     assert summary["status"] == "completed" and summary["profile"] == "smoke"
-    assert summary["parameters"] == {"epochs": 1, "print_every": 10, "seed": 3}
+    assert summary["parameters"] == {"epochs": 1, "print_every": 10, "ablation": False, "seed": 3}
     assert set(summary["versions"]) >= {"python", "torch", "torchvision", "cifar_tutorial"}
     assert summary["device"].startswith("cpu")
     assert [e["notebook"] for e in summary["notebooks"]] == [p.stem for p in COLLECTION]
@@ -108,6 +110,7 @@ def test_values_reach_the_notebooks_that_declare_them(smoke_run):
         assert "seed = 3" in source
         assert ("epochs = 1" in source) == ("epochs" in declared)
         assert ("print_every = 10" in source) == ("print_every" in declared)
+        assert ("ablation = False" in source) == ("ablation" in declared)
         assert (f'checkpoint_path = "{checkpoint}"' in source) == ("checkpoint_path" in declared)
     tested = json.loads((folder / "metrics" / "05_test.json").read_text())
     assert tested["checkpoint_trained_here"] is False  # 05 tested the weights 04 saved

@@ -97,28 +97,40 @@ def select_notebooks(notebooks: list[Notebook], selection: str | None) -> list[N
     return [nb for nb in notebooks if int(nb.number) in chosen]
 
 
+def split_name(key: str) -> tuple[str, str]:
+    """``"04:lr"`` -> ``("04", "lr")``; ``"lr"`` -> ``("", "lr")``."""
+    number, _, name = key.rpartition(":")
+    return number, name
+
+
 def route_parameters(
     notebooks: list[Notebook], values: dict[str, Any]
 ) -> dict[str, dict[str, Any]]:
-    """For each notebook, the given values it declares; refuse a name no notebook declares."""
-    declared = sorted({name for nb in notebooks for name in nb.parameters})
-    for name in values:
+    """For each notebook, the values it declares; refuse a name no selected notebook declares.
+
+    ``NAME`` reaches every notebook that declares it; ``NN:NAME`` only notebook NN (and wins
+    over ``NAME`` there), for a name that means different things in two notebooks.
+    """
+    routed: dict[str, dict[str, Any]] = {nb.name: {} for nb in notebooks}
+    for key in sorted(values, key=lambda k: ":" in k):  # NN:NAME last, so that it wins
+        number, name = split_name(key)
         if name in RUN_PARAMETERS:
-            raise ParameterError(
-                name,
-                values[name],
-                "left to cifar-tutorial run, which gives every notebook "
-                "its own file in the run folder",
-            )
-        if not any(nb.declares(name) for nb in notebooks):
-            numbers = ", ".join(nb.number for nb in notebooks)
-            known = ", ".join(p for p in declared if p not in RUN_PARAMETERS)
-            raise ParameterError(
-                "parameter name",
-                name,
-                f"one that the selected notebooks ({numbers}) declare: {known}",
-            )
-    return {
-        nb.name: {key: value for key, value in values.items() if nb.declares(key)}
-        for nb in notebooks
-    }
+            raise ParameterError(key, values[key], "left to cifar-tutorial run, which gives "
+                                 "every notebook its own file in the run folder")  # fmt: skip
+        reached = [nb for nb in notebooks if nb.declares(name) and number in ("", nb.number)]
+        if not reached:
+            raise ParameterError("parameter name", key, declared_names(notebooks, number))
+        for nb in reached:
+            routed[nb.name][name] = values[key]
+    return routed
+
+
+def declared_names(notebooks: list[Notebook], number: str = "") -> str:
+    """What a parameter name may be, for an error message."""
+    numbers = ", ".join(nb.number for nb in notebooks)
+    if number and number not in numbers.split(", "):
+        return f"NAME, or NN:NAME with NN one of the selected notebooks ({numbers})"
+    scope = [nb for nb in notebooks if number in ("", nb.number)]
+    names = sorted({p for nb in scope for p in nb.parameters} - set(RUN_PARAMETERS))
+    which = f"notebook {number}" if number else f"the selected notebooks ({numbers})"
+    return f"one that {which} declare: {', '.join(names)}"

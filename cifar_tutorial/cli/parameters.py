@@ -17,7 +17,6 @@ from ..data import DATASETS
 from ..device import DEVICES
 from ..errors import ParameterError
 from ..settings import PROFILES
-from ..training import RECIPES, make_recipe
 from ..validation import (
     check_bool,
     check_choice,
@@ -83,24 +82,62 @@ CHECKS: dict[str, Callable[[str, Any], Any]] = {
     "profile": _optional(_choice(PROFILES)),
     "dataset": _optional(_choice(DATASETS)),
     "device": _choice(DEVICES),
-    "recipe": _choice(RECIPES),
     "seed": lambda name, value: check_int(name, value, minimum=0, maximum=2**32 - 1),
     "print_every": _optional(lambda name, value: check_int(name, value, minimum=1)),
     "resume": check_bool,
     "data_root": _optional(check_writable_dir),
     "checkpoint_path": _optional(check_writable_path),
 }
-"""Checks for the parameters every notebook of the collection shares (see the README)."""
+"""Checks for the parameters that mean the same in every notebook of the collection."""
 
 
 def check_values(values: dict[str, Any]) -> None:
-    """Refuse a bad value of a known parameter with the notebooks' own one-line message."""
-    for name, value in values.items():
+    """Refuse a bad value of a shared parameter with the notebooks' own one-line message."""
+    for key, value in values.items():
+        name = key.rpartition(":")[2]
         if name in CHECKS:
-            CHECKS[name](name, value)
-    settings = {key: values[key] for key in RECIPE_SETTINGS if key in values}
-    if settings or "recipe" in values:
-        make_recipe(values.get("recipe", "fast"), **settings)
+            CHECKS[name](key, value)
+
+
+def check_training_recipe(values: dict[str, Any]) -> None:
+    """Notebook 04's recipe and its settings, as the notebook builds them."""
+    from ..training import make_recipe
+
+    make_recipe(values.get("recipe") or "fast", **{k: values.get(k) for k in RECIPE_SETTINGS})
+
+
+def check_modern_recipe(values: dict[str, Any]) -> None:
+    """Notebook 07's recipe and its settings, as the notebook builds them."""
+    from ..modern import make_recipe
+    from ..modern.net import check_widths
+
+    make_recipe(values.get("recipe") or "cpu", epochs=values.get("epochs"),
+                batch_size=values.get("batch_size"), tta=values.get("tta"))  # fmt: skip
+    if values.get("widths") is not None:
+        check_widths(values["widths"])
+
+
+NOTEBOOK_CHECKS: dict[str, Callable[[dict[str, Any]], None]] = {
+    "04_train": check_training_recipe,
+    "07_faster_and_better": check_modern_recipe,
+}
+"""Checks of the values one notebook gets, for names whose meaning differs between notebooks
+(``recipe`` is "fast" or "reference" in 04, "cpu", "cpu-long" or "gpu" in 07)."""
+
+
+def check_notebook_values(notebook: str, number: str, values: dict[str, Any]) -> None:
+    """Run ``notebook``'s own check on its values; say which notebook refused a value."""
+    if notebook not in NOTEBOOK_CHECKS:
+        return
+    try:
+        NOTEBOOK_CHECKS[notebook](values)
+    except ParameterError as error:
+        raise ParameterError(
+            error.name,
+            error.value,
+            f"{error.allowed} in {notebook} (-p {number}:{error.name} "
+            "VALUE gives a value to that notebook only)",
+        ) from None
 
 
 def as_path(value: Any) -> Path | None:

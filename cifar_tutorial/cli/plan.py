@@ -12,8 +12,8 @@ from ..errors import ParameterError
 from ..settings import resolve_profile
 from ..validation import check_existing_dir, check_writable_dir
 from . import preflight
-from .collection import Notebook, find_notebooks, route_parameters, select_notebooks
-from .parameters import as_path
+from .collection import Notebook, find_notebooks, route_parameters, select_notebooks, split_name
+from .parameters import as_path, check_notebook_values
 from .summary import read_summary
 
 CHECKPOINT_FILE = "cifar_net.pth"
@@ -65,10 +65,13 @@ def plan_run(
     if saved and any(nb.declares("resume") for nb in notebooks):
         values = {**values, "resume": True}  # training goes on from the last completed epoch
     routed = route_parameters(notebooks, values)
+    for nb in notebooks:
+        check_notebook_values(nb.name, nb.number, routed[nb.name])
     # The first notebook of the collection that takes a checkpoint path trains and saves the
     # weights (04); when it runs, it and the notebooks after it share one file in the run folder.
     trainer = next((nb for nb in collection if nb.declares("checkpoint_path")), None)
-    shared = (trainer in notebooks or saved) and "checkpoint_path" not in values
+    given = {split_name(key)[1] for key in values}
+    shared = (trainer in notebooks or saved) and "checkpoint_path" not in given
     return RunPlan(notebooks, routed, values, profile, output, name, device, data, shared, earlier)
 
 
@@ -83,7 +86,8 @@ def continued_options(
         raise ParameterError(
             "--continue", str(earlier), "a run folder with a summary.json"
         ) from None
-    if "checkpoint_path" in values or "checkpoint_path" in summary["parameters"]:
+    given = {split_name(key)[1] for key in [*values, *summary["parameters"]]}
+    if "checkpoint_path" in given:
         raise ParameterError(
             "--continue",
             str(earlier),
@@ -110,14 +114,14 @@ def notebook_parameters(plan: RunPlan, folder: Path) -> dict[str, dict[str, Any]
     given = {}
     for nb in plan.notebooks:
         values = dict(plan.routed[nb.name])
+        for key in ("data_root", "checkpoint_path"):  # relative to the user, not to notebooks/
+            if as_path(values.get(key)) is not None:
+                values[key] = str(as_path(values[key]))
         if nb.declares("profile"):
             values.setdefault("profile", plan.profile)
         if nb.declares("metrics_path"):
             values["metrics_path"] = str(folder.resolve() / "metrics" / f"{nb.name}.json")
         if nb.declares("checkpoint_path") and plan.shared_checkpoint:
             values["checkpoint_path"] = str(folder.resolve() / CHECKPOINT_FILE)
-        for key in ("data_root", "checkpoint_path"):  # the kernel runs in notebooks/
-            if key in plan.values and as_path(plan.values[key]) is not None:
-                values[key] = str(as_path(plan.values[key]))
         given[nb.name] = values
     return given

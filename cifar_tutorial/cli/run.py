@@ -171,7 +171,8 @@ def print_outcome(folder: Path, summary: dict[str, Any]) -> None:
     for entry in summary["notebooks"]:
         if entry["status"] in ("failed", "interrupted"):
             print(f"{status.upper()}: {entry['error']}")
-    if status == "interrupted" and "checkpoint_path" not in summary["parameters"]:
+    given = {key.rpartition(":")[2] for key in summary["parameters"]}
+    if status == "interrupted" and "checkpoint_path" not in given:
         print(f"To continue where it stopped: cifar-tutorial run --continue "
               f"{shlex.quote(pretty_path(folder))}")  # fmt: skip
     results = summary["results"]
