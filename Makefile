@@ -28,6 +28,10 @@ run: $(STAMP)
 
 test: $(STAMP) lint
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	rm -rf test-artifacts/nbval-home
+	CIFAR_TUTORIAL_PROFILE=smoke CIFAR_TUTORIAL_HOME=$(CURDIR)/test-artifacts/nbval-home \
+	  $(BIN)/python -m pytest --nbval-lax --nbval-current-env -p no:cacheprovider \
+	  --nbval-sanitize-with tests/nbval_sanitize.cfg notebooks/0[1-6]_*.ipynb
 
 lint: $(STAMP)
 	$(BIN)/ruff check $(LINTED)
@@ -38,6 +42,9 @@ lab: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python -m benchmarks.seed_vs_collection $(BENCH_ARGS)
+
+notebooks: $(STAMP)
+	$(BIN)/python scripts/execute_notebooks.py
 
 clean-venv:
 	rm -rf $(VENV)
