@@ -69,7 +69,7 @@ def test_run_completes_with_progress_and_times(smoke_run):
     for index, path in enumerate(COLLECTION, start=1):
         assert re.search(rf"\[{index}/{total}\] {path.stem} done in \d+\.\d s", result.stdout)
     assert "Run folder: " in result.stdout and folder.name in result.stdout
-    assert "Test accuracy: " in result.stdout
+    assert re.search(r"^Test accuracy \(05_test\): \d+\.\d%$", result.stdout, re.MULTILINE)
 
 
 def test_run_folder_has_everything(smoke_run):

@@ -29,7 +29,7 @@ h1 { font-size: 1.5em; } h2 { font-size: 1.2em; margin-top: 1.6em; }
 table { border-collapse: collapse; margin: .5em 0; }
 td, th { border: 1px solid #ccc; padding: .25em .6em; text-align: left; vertical-align: top; }
 th { background: #f3f3f3; }
-.numbers { display: flex; gap: 1em; flex-wrap: wrap; }
+.numbers { display: flex; gap: 1em; flex-wrap: wrap; align-items: flex-start; }
 .number { border: 1px solid #ccc; border-radius: 6px; padding: .6em 1em; min-width: 9em; }
 .number b { display: block; font-size: 1.6em; }
 .completed { color: #1a7f37; } .failed, .interrupted { color: #c62828; }
@@ -108,17 +108,30 @@ def percent(value: Any) -> str:
     return f"{100 * value:.1f}%" if isinstance(value, (int, float)) else str(value)
 
 
+def number(value: Any, unit: str = "") -> str:
+    """A metric for a table: accuracies as percentages, others rounded; blank when absent."""
+    if value is None:
+        return ""
+    if unit == "%":
+        return percent(value)
+    return f"{value:.3f}" if unit == "loss" else f"{value:.1f}{unit}"
+
+
 def headline_numbers(summary: dict[str, Any]) -> str:
-    """The boxes at the top: accuracy, loss, training time, whole run."""
+    """The boxes at the top: accuracy, loss and training time (with the notebook that
+    measured each), and the whole run."""
     results = summary.get("results", {})
-    seconds = results.get("train_seconds")
+    source = results.get("from", {})
     total = sum(e["seconds"] or 0 for e in summary["notebooks"])
     boxes = [
-        ("Test accuracy", percent(results["test_accuracy"]) if "test_accuracy" in results else "-"),
-        ("Final training loss", f"{results['final_loss']:.3f}" if "final_loss" in results else "-"),
-        ("Training time", f"{seconds:.1f} s" if seconds is not None else "-"),
+        (f"Test accuracy ({source.get('test_accuracy', '-')})",
+         number(results.get("test_accuracy"), "%") or "-"),
+        (f"Final training loss ({source.get('final_loss', '-')})",
+         number(results.get("final_loss"), "loss") or "-"),
+        (f"Training time ({source.get('train_seconds', '-')})",
+         number(results.get("train_seconds"), " s") or "-"),
         ("Whole run", f"{total:.1f} s"),
-    ]
+    ]  # fmt: skip
     return (
         '<div class="numbers">'
         + "".join(
@@ -129,6 +142,34 @@ def headline_numbers(summary: dict[str, Any]) -> str:
     )
 
 
+def notebooks_table(summary: dict[str, Any]) -> str:
+    """One row per notebook: status, time, what it measured, and any error."""
+    rows = []
+    for e in summary["notebooks"]:
+        m = e["metrics"]
+        rows.append([
+            e["notebook"], e["status"], number(e["seconds"], " s"),
+            number(m.get("test_accuracy"), "%"), number(m.get("final_loss"), "loss"),
+            number(m.get("train_seconds"), " s"), e["error"] or "",
+        ])  # fmt: skip
+    header = ["notebook", "status", "time", "test accuracy", "final loss", "training", "message"]
+    return table(header, rows)
+
+
+def recipe_tables(summary: dict[str, Any]) -> list[str]:
+    """Each training recipe a notebook recorded, one setting per row, side by side."""
+    tables = [
+        f"<div><b>{html.escape(e['notebook'])}</b>"
+        + table(["setting", "value"], [[k, v] for k, v in e["metrics"]["recipe"].items()])
+        + "</div>"
+        for e in summary["notebooks"]
+        if isinstance(e["metrics"].get("recipe"), dict)
+    ]
+    if not tables:
+        return []
+    return ["<h2>Training recipes</h2>", f'<div class="numbers">{"".join(tables)}</div>']
+
+
 def render_report(summary: dict[str, Any], figures: list[tuple[str, str, str]]) -> str:
     """The whole page as a string."""
     status = summary["status"]
@@ -137,30 +178,14 @@ def render_report(summary: dict[str, Any], figures: list[tuple[str, str, str]]) 
         f'<span class="{html.escape(status)}">{html.escape(status)}</span></h1>',
         headline_numbers(summary),
         "<h2>Notebooks</h2>",
-        table(
-            ["notebook", "status", "seconds", "message"],
-            [
-                [
-                    e["notebook"],
-                    e["status"],
-                    e["seconds"] if e["seconds"] is not None else "",
-                    e["error"] or "",
-                ]
-                for e in summary["notebooks"]
-            ],
-        ),
+        notebooks_table(summary),
+        *recipe_tables(summary),
     ]
-    for entry in summary["notebooks"]:
-        recipe = entry["metrics"].get("recipe")
-        if isinstance(recipe, dict):
-            parts += [
-                f"<h2>Training recipe ({html.escape(entry['notebook'])})</h2>",
-                table(list(recipe), [list(recipe.values())]),
-            ]
     per_class = summary.get("results", {}).get("per_class_accuracy")
     if isinstance(per_class, dict):
+        source = summary["results"].get("from", {}).get("per_class_accuracy", "")
         parts += [
-            "<h2>Accuracy per class</h2>",
+            f"<h2>Accuracy per class ({html.escape(source)})</h2>",
             table(list(per_class), [[percent(v) for v in per_class.values()]]),
         ]
     if figures:
@@ -177,6 +202,7 @@ def render_report(summary: dict[str, Any], figures: list[tuple[str, str, str]]) 
         ["device", summary["device"]],
         ["started (UTC)", summary["started"]],
         ["finished (UTC)", summary.get("finished") or "-"],
+        *([["continues", summary["continues"]]] if summary.get("continues") else []),
         *[[f"parameter {k}", json.dumps(v)] for k, v in summary["parameters"].items()],
         *[[k, v] for k, v in summary["versions"].items()],
     ]

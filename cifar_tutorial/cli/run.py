@@ -20,16 +20,16 @@ from typing import TYPE_CHECKING, Any
 from tqdm.auto import tqdm
 
 from ..paths import pretty_path
-
-if TYPE_CHECKING:
-    from papermill.exceptions import PapermillExecutionError
 from .collection import Notebook
 from .plan import CHECKPOINT_FILE, RunPlan, notebook_parameters, plan_run
 from .report import write_report
 from .summary import new_summary, read_metrics, utc_now, write_summary
 
+if TYPE_CHECKING:  # papermill takes seconds to import: only where notebooks run
+    from papermill.exceptions import PapermillExecutionError
+
 KERNEL_ARGUMENTS = ["--IPKernelApp.log_level=CRITICAL"]  # no kernel chatter on the terminal
-EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT, EXIT_INTERRUPTED = 0, 1, 2, 130
+EXIT_OK, EXIT_FAILED, EXIT_INTERRUPTED = 0, 1, 130  # main() returns 2 for bad input
 
 
 def create_run_folder(output_dir: Path, name: str) -> Path:
@@ -175,11 +175,10 @@ def print_outcome(folder: Path, summary: dict[str, Any]) -> None:
     if status == "interrupted" and "checkpoint_path" not in given:
         print(f"To continue where it stopped: cifar-tutorial run --continue "
               f"{shlex.quote(pretty_path(folder))}")  # fmt: skip
-    results = summary["results"]
-    if "test_accuracy" in results:
-        print(f"Test accuracy: {100 * results['test_accuracy']:.1f}%")
-    if "final_loss" in results:
-        print(f"Final training loss: {results['final_loss']:.3f}")
+    for entry in summary["notebooks"]:
+        metrics = entry["metrics"]
+        if "test_accuracy" in metrics:
+            print(f"Test accuracy ({entry['notebook']}): {100 * metrics['test_accuracy']:.1f}%")
     print(
         f"Run {status}: {pretty_path(folder / 'summary.json')}, "
         f"{pretty_path(folder / 'report.html')}"
