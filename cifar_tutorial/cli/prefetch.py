@@ -79,7 +79,7 @@ def prefetch_command(data_root: str | None = None, from_archive: str | None = No
     if root.resolve() != default_data_root().resolve():
         print(
             f"The notebooks look in {pretty_path(default_data_root())} by default: set "
-            f"CIFAR10_ROOT={root} or give -p data_root {root}."
+            f"CIFAR10_ROOT={root.resolve()} or give -p data_root {root.resolve()}."
         )
     print("CIFAR-10 is ready.")
     return 0
