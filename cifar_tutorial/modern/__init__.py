@@ -1,0 +1,33 @@
+"""The modern CIFAR-10 recipe: from 55% to 90% and more, fast (notebook 07).
+
+Read it top to bottom, one job per module:
+
+* :mod:`~cifar_tutorial.modern.net` - the network and its data-computed first layer;
+* :mod:`~cifar_tutorial.modern.augment` - batches cut and augmented on the device;
+* :mod:`~cifar_tutorial.modern.train` - the training loop and its optimizer tricks;
+* :mod:`~cifar_tutorial.modern.evaluate` - testing with test-time augmentation;
+* :mod:`~cifar_tutorial.modern.recipe` - all settings, named presets, ``run`` and the ablations.
+"""
+
+from .evaluate import evaluate, tta_logits
+from .net import FastNet, init_whitening
+from .recipe import ABLATIONS, RECIPES, ModernRecipe, RunResult, make_recipe, run
+from .train import Lookahead, autocast_dtype, cpu_has_fast_bfloat16, train, warmup_then_decay
+
+__all__ = [
+    "ABLATIONS",
+    "RECIPES",
+    "FastNet",
+    "Lookahead",
+    "ModernRecipe",
+    "RunResult",
+    "autocast_dtype",
+    "cpu_has_fast_bfloat16",
+    "evaluate",
+    "init_whitening",
+    "make_recipe",
+    "run",
+    "train",
+    "tta_logits",
+    "warmup_then_decay",
+]
