@@ -71,6 +71,10 @@ EXPECTED = [
         texts=(ACCURACY_LINE,),
     ),
     Expected("06_gpu.ipynb"),
+    Expected(
+        "07_faster_and_better.ipynb",
+        figures=("image_grid(", "loss_curve(", "ablation_chart(", "accuracy_vs_time("),
+    ),
 ]
 
 

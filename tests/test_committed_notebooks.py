@@ -1,4 +1,4 @@
-"""The committed notebooks 01-06 carry clean outputs of a full run (no execution here).
+"""The committed notebooks 01-07 carry clean outputs of a full run (no execution here).
 
 The same checks as the reviewers' nbcheck tool: kernel python3, no papermill residue, a tagged
 parameters cell of plain commented assignments, at least two cells that nbval compares,
@@ -22,12 +22,19 @@ NAMES = [
     "04_train.ipynb",
     "05_test.ipynb",
     "06_gpu.ipynb",
+    "07_faster_and_better.ipynb",
 ]
-DRAWS = {"01", "02", "04", "05"}
+DRAWS = {"01", "02", "04", "05", "07"}
 REPORT_TAGS = {
     "04_train.ipynb": ["report-loss-curve"],
     "05_test.ipynb": ["report-confusion-matrix", "report-predictions"],
+    "07_faster_and_better.ipynb": [
+        "report-loss-curve",
+        "report-ablation",
+        "report-accuracy-vs-time",
+    ],
 }
+PLACEHOLDER = re.compile(r"\b(TODO|FIXME|XXX|TBD)\b|[A-Z_]{4,}\?")
 COMMON_PARAMETERS = {"profile", "dataset", "data_root", "seed", "metrics_path"}
 ABSOLUTE_PATH = re.compile(r"(/work/|/root/|/home/|/tmp/|/Users/|[A-Z]:\\\\)")
 
@@ -129,3 +136,9 @@ def test_lesson_has_title_recap_and_things_to_try(name):
     markdown = "\n".join(source(c) for c in notebook["cells"] if c["cell_type"] == "markdown")
     assert source(notebook["cells"][0]).startswith(f"# {int(name[:2])}. ")
     assert "## Recap" in markdown and "## Try this" in markdown
+
+
+def test_text_holds_no_placeholders(name):
+    markdown = "\n".join(source(c) for c in load(name)["cells"] if c["cell_type"] == "markdown")
+    match = PLACEHOLDER.search(markdown)
+    assert match is None, markdown[max(0, match.start() - 60) : match.end() + 20]

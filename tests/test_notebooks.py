@@ -1,4 +1,4 @@
-"""Notebooks 01-06 run end to end with papermill, in the smoke profile, from a temporary folder.
+"""Notebooks 01-07 run end to end with papermill, in the smoke profile, from a temporary folder.
 
 Each run records its results in a metrics file (``metrics_path``); the tests check those
 numbers and the printed output. Notebook 04's run is shared by the tests that need trained
@@ -235,3 +235,58 @@ def test_06_runs_to_the_end_on_the_cpu(tmp_path):
     assert run.metrics["accelerator"] is None
     assert "the accelerator columns below stay empty" in run.text
     assert "This notebook ran in" in run.text
+
+
+@pytest.fixture(scope="module")
+def nb07(tmp_path_factory) -> Run:
+    """Notebook 07 with its defaults on the sample: the recipe, the ablation, the comparison."""
+    return run_notebook("07_faster_and_better.ipynb", tmp_path_factory.mktemp("nb07"))
+
+
+def test_07_trains_the_modern_recipe_and_tests_it_at_every_tta_level(nb07):
+    metrics = nb07.metrics
+    assert metrics["recipe"]["name"] == "cpu"
+    assert metrics["recipe"]["widths"] == [16, 32, 64]  # the smoke profile's
+    assert metrics["test_accuracy"] > 0.2  # two short epochs on 5,000 images; chance is 0.10
+    levels = metrics["tta_accuracy"]
+    assert sorted(levels) == ["0", "1", "2"]
+    assert metrics["test_accuracy"] == levels[str(metrics["recipe"]["tta"])]
+    assert all(0.1 < value <= 1 for value in levels.values())
+    losses = metrics["loss_history"]
+    assert all(math.isfinite(loss) for loss in losses)
+    assert sum(losses[-5:]) / 5 < sum(losses[:5]) / 5  # it learned
+    assert metrics["train_seconds"] > 0 and metrics["test_seconds"] > 0
+    assert set(metrics["step_ms"]) == {
+        "float32, default layout",
+        "float32, channels_last",
+        "bfloat16, channels_last",
+    }
+    assert nb07.tagged_images("report-loss-curve")
+    assert "This notebook ran in" in nb07.text
+
+
+def test_07_ablation_removes_each_idea_in_turn_and_draws_the_comparison(nb07):
+    from cifar_tutorial.modern import ABLATIONS
+
+    ablation = nb07.metrics["ablation"]
+    assert set(ablation) == {"everything", *(f"without {idea}" for idea in ABLATIONS)}
+    assert all(0 < row["accuracy"] <= 1 and row["seconds"] > 0 for row in ablation.values())
+    curves = nb07.metrics["curves"]
+    assert set(curves) == {"reference tutorial (Net)", "notebook 4 (Net)", "this recipe (FastNet)"}
+    assert len(curves["this recipe (FastNet)"]) == 2  # the ablation's short run, then the recipe
+    assert nb07.tagged_images("report-ablation")
+    assert nb07.tagged_images("report-accuracy-vs-time")
+    tables = "".join(
+        output.get("data", {}).get("text/markdown", "")
+        for cell in nb07.notebook.cells
+        for output in cell.get("outputs", [])
+    )
+    assert "| without whitening layer |" in tables
+
+
+def test_07_refuses_a_bad_parameter_before_loading_data(tmp_path):
+    with pytest.raises(papermill.PapermillExecutionError) as failure:
+        run_notebook("07_faster_and_better.ipynb", tmp_path, tta=5)
+    assert failure.value.ename == "ParameterError"
+    assert "tta=5 is not allowed" in failure.value.evalue
+    assert failure.value.exec_count <= 5
