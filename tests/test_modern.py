@@ -83,9 +83,14 @@ def test_whitening_makes_the_patches_uncorrelated_with_unit_variance(sample):
     outputs = image_patches(images) @ conv.weight[:half].flatten(1).T
     covariance = outputs.T @ outputs / len(outputs)
     variances = covariance.diagonal()
-    torch.testing.assert_close(covariance, torch.diag(variances), atol=1e-3, rtol=0)
-    # variance 1 along every direction the patches really vary in (eps damps the faintest)
-    torch.testing.assert_close(variances[:8], torch.ones(8), atol=0.02, rtol=0)
+    # uncorrelated (before whitening, the largest covariance is 0.94)
+    torch.testing.assert_close(covariance, torch.diag(variances), atol=5e-3, rtol=0)
+    # variance eigenvalue / (eigenvalue + eps): 1 where the patches really vary, the faintest
+    # directions damped so as not to amplify noise
+    patches = image_patches(images)
+    eigenvalues = torch.linalg.eigvalsh(patches.T @ patches / len(patches)).flip(0)
+    torch.testing.assert_close(variances, eigenvalues / (eigenvalues + 5e-4), atol=2e-3, rtol=0)
+    assert (variances[:4] > 0.99).all()
     assert (variances <= 1.0001).all()
 
 

@@ -60,7 +60,8 @@ def test_a_checkpoint_records_what_it_is(saved):
     entry = load_checkpoint(path, architecture="Net")
     assert entry["architecture"] == "Net"
     assert entry["epoch"] == 3
-    assert entry["params"]["lr"] == 0.05 and entry["params"]["schedule"] == "onecycle"
+    assert entry["params"] == make_recipe("fast").as_dict()
+    assert entry["params"]["schedule"] == "onecycle"
     assert entry["normalization"] == {"mean": [0.5] * 3, "std": [0.5] * 3}
     assert entry["optimizer"]["state"]  # momentum buffers
     assert entry["scheduler"]["_step_count"] == 2

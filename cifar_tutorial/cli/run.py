@@ -48,21 +48,30 @@ def create_run_folder(output_dir: Path, name: str) -> Path:
 
 
 class RunInterrupted(KeyboardInterrupt):
-    """Raised on SIGTERM, so a terminated run is recorded like one stopped with Ctrl-C."""
+    """Raised on Ctrl-C (SIGINT) or SIGTERM, so that either stops the run the same way."""
+
+
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 
 
 @contextmanager
-def interrupt_on_sigterm() -> Iterator[None]:
-    """Turn SIGTERM into :class:`RunInterrupted` while the run lasts."""
+def interrupt_on_signals() -> Iterator[None]:
+    """Turn SIGINT and SIGTERM into :class:`RunInterrupted` while the run lasts.
+
+    One handler of our own for both, so that a run stops the same way whichever arrives;
+    the handlers that were there before are put back afterwards.
+    """
 
     def stop(signum: int, frame: Any) -> None:
-        raise RunInterrupted(f"signal {signal.Signals(signum).name}")
+        name = "Ctrl-C" if signum == signal.SIGINT else f"signal {signal.Signals(signum).name}"
+        raise RunInterrupted(name)
 
-    previous = signal.signal(signal.SIGTERM, stop)
+    previous = {signum: signal.signal(signum, stop) for signum in STOP_SIGNALS}
     try:
         yield
     finally:
-        signal.signal(signal.SIGTERM, previous)
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
 
 
 def execute(plan: RunPlan, progress: bool = True) -> tuple[Path, dict[str, Any]]:
@@ -83,7 +92,7 @@ def execute(plan: RunPlan, progress: bool = True) -> tuple[Path, dict[str, Any]]
     total = len(plan.notebooks)
     bar = tqdm(total=total, unit="notebook", desc="Notebooks", disable=None if progress else True)
     try:
-        with interrupt_on_sigterm():
+        with interrupt_on_signals():
             for index, (nb, entry) in enumerate(
                 zip(plan.notebooks, summary["notebooks"], strict=True)
             ):
@@ -130,7 +139,7 @@ def run_one(nb: Notebook, entry: dict[str, Any], folder: Path, progress: bool) -
     except PapermillExecutionError as error:
         entry["status"] = "failed"
         entry["error"] = describe_failure(nb, folder, error)
-    except KeyboardInterrupt as interruption:  # Ctrl-C, or SIGTERM via interrupt_on_sigterm
+    except KeyboardInterrupt as interruption:  # Ctrl-C or SIGTERM, via interrupt_on_signals
         entry["status"] = "interrupted"
         entry["error"] = f"{nb.name} was interrupted ({str(interruption) or 'Ctrl-C'})"
     except Exception as error:  # the kernel died, or could not start
