@@ -7,8 +7,9 @@ timed GPU work per run; the whole script well under 10 minutes)::
 
 What it does, and what is timed:
 
-1. extracts the archive (class folders ``train/<class>/*.jpg``, ``test/...``) into a
-   temporary folder and decodes it: not timed;
+1. extracts the archive (class folders ``train/<class>/*.jpg``, ``test/...``, or the official
+   ``cifar-10-python.tar.gz``) into a temporary folder with the checks of
+   ``cifar-tutorial prefetch --from-archive``, and decodes it: not timed;
 2. one warm-up run on a short schedule (CUDA context, cuDNN's choice of kernels, and the
    compilation with ``--compile``): not timed, and stated in the output;
 3. ``--runs`` runs of the recipe with seeds 0, 1, ...: each timed from the first training
@@ -24,7 +25,6 @@ import argparse
 import json
 import statistics
 import sys
-import tarfile
 import tempfile
 import time
 from pathlib import Path
@@ -32,19 +32,19 @@ from pathlib import Path
 import torch
 
 from benchmarks.modern_recipe import parse_settings
-from cifar_tutorial.data import load_split
+from cifar_tutorial.cli.prefetch import archive_layout, install_folders_archive
+from cifar_tutorial.data import load_split, official
 from cifar_tutorial.device import describe_device, pick_device
 from cifar_tutorial.modern import RECIPES, make_recipe, run
 
 
-def extract(archive: Path, into: Path) -> Path:
-    """Unpack ``archive`` into ``into``; return the folder that holds ``train/`` and ``test/``."""
-    with tarfile.open(archive) as tar:
-        tar.extractall(into, filter="data")
-    for folder in [into, *sorted(p for p in into.rglob("*") if p.is_dir())]:
-        if (folder / "train").is_dir() and (folder / "test").is_dir():
-            return folder
-    raise SystemExit(f"{archive} holds no train/ and test/ class folders")
+def install(archive: Path, root: Path) -> None:
+    """Unpack ``archive`` (official or class folders) into ``root``, as ``prefetch`` does."""
+    kind, prefix = archive_layout(archive)
+    if kind == "official":
+        official.install_archive(archive, root)
+    else:
+        install_folders_archive(archive, prefix, root)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -74,7 +74,8 @@ def main(argv: list[str] | None = None) -> int:
 
     with tempfile.TemporaryDirectory(prefix="cifar10-") as scratch:
         start = time.perf_counter()
-        root = extract(args.archive, Path(scratch))
+        root = Path(scratch)
+        install(args.archive, root)
         train_set = load_split("cifar10", "train", root, download=False)
         test_set = load_split("cifar10", "test", root, download=False)
         print(
