@@ -2,7 +2,9 @@
 #   make run    execute the notebooks with papermill into runs/<time>-<name>/ with a report
 #   make test   the whole test suite (lint, unit tests, notebooks, command line, browser)
 # Both create .venv on first use and reuse it afterwards (again after pyproject.toml changes).
-#   make lab    JupyterLab on notebooks/ (LAB_ARGS="--no-browser --port 8889" to pass options)
+#   make lab    JupyterLab on the course: notebooks/ (complete) and exercises/ (to fill in)
+#               (LAB_ARGS="--no-browser --port 8889" to pass options)
+#   make exercises   regenerate the student edition exercises/ from notebooks/
 
 PYTHON ?= python3
 VENV := .venv
@@ -13,9 +15,9 @@ RUN_ARGS ?=
 PYTEST_ARGS ?=
 BENCH_ARGS ?=
 LAB_ARGS ?=
-LINTED := $(wildcard cifar_tutorial tests benchmarks scripts notebooks)
+LINTED := $(wildcard cifar_tutorial tests benchmarks scripts notebooks exercises)
 
-.PHONY: run test lint lab bench notebooks clean-venv
+.PHONY: run test lint lab bench notebooks exercises clean-venv
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -38,13 +40,16 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check $(LINTED)
 
 lab: $(STAMP)
-	$(BIN)/jupyter lab --notebook-dir=notebooks $(LAB_ARGS)
+	$(BIN)/jupyter lab --notebook-dir=. $(LAB_ARGS)
 
 bench: $(STAMP)
 	$(BIN)/python -m benchmarks.seed_vs_collection $(BENCH_ARGS)
 
 notebooks: $(STAMP)
 	$(BIN)/python scripts/execute_notebooks.py
+
+exercises: $(STAMP)
+	$(BIN)/cifar-tutorial exercises
 
 clean-venv:
 	rm -rf $(VENV)

@@ -37,3 +37,7 @@ class DeviceMemoryError(TutorialError, MemoryError):
 
 class TrainingDivergedError(TutorialError, FloatingPointError):
     """The loss became NaN or infinite."""
+
+
+class ExerciseError(TutorialError, ValueError):
+    """A notebook's exercise cells are malformed, so no student edition can be made of them."""

@@ -1,4 +1,5 @@
-"""The committed notebooks 01-07 carry clean outputs of a full run (no execution here).
+"""The committed notebooks 01-07 carry clean outputs of a full run (no execution here); the
+student edition in exercises/ passes the same checks of kernel, residue and paths.
 
 The same checks as the reviewers' nbcheck tool: kernel python3, no papermill residue, a tagged
 parameters cell of plain commented assignments, at least two cells that nbval compares,
@@ -15,6 +16,8 @@ from pathlib import Path
 import pytest
 
 NOTEBOOKS = Path(__file__).resolve().parents[1] / "notebooks"
+EXERCISES = NOTEBOOKS.parent / "exercises"
+STUDENT_NAMES = sorted(path.name for path in EXERCISES.glob("[0-9][0-9]_*.ipynb"))
 NAMES = [
     "01_load_and_normalize.ipynb",
     "02_define_a_cnn.ipynb",
@@ -60,13 +63,33 @@ def name(request) -> str:
     return request.param
 
 
-def test_kernel_is_python3_and_no_papermill_residue(name):
-    notebook = load(name)
+def assert_kernel_is_python3_and_no_papermill_residue(notebook: dict) -> None:
     assert notebook["metadata"]["kernelspec"]["name"] == "python3"
     assert "papermill" not in notebook["metadata"]
     for cell in notebook["cells"]:
         assert "injected-parameters" not in tags(cell)
         assert "papermill" not in cell.get("metadata", {})
+
+
+def assert_outputs_hold_no_absolute_paths(notebook: dict) -> None:
+    for cell in code_cells(notebook):
+        for output in cell["outputs"]:
+            shown = json.dumps(output.get("text", "")) + json.dumps(
+                output.get("data", {}).get("text/plain", "")
+            )
+            match = ABSOLUTE_PATH.search(shown)
+            assert match is None, shown[max(0, match.start() - 40) : match.end() + 40]
+
+
+def test_kernel_is_python3_and_no_papermill_residue(name):
+    assert_kernel_is_python3_and_no_papermill_residue(load(name))
+
+
+@pytest.mark.parametrize("student_name", STUDENT_NAMES)
+def test_student_edition_has_the_kernel_no_residue_and_no_absolute_paths(student_name):
+    notebook = json.loads((EXERCISES / student_name).read_text())
+    assert_kernel_is_python3_and_no_papermill_residue(notebook)
+    assert_outputs_hold_no_absolute_paths(notebook)
 
 
 def test_parameters_cell_is_plain_commented_assignments(name):
@@ -98,13 +121,16 @@ def test_executed_in_order_without_errors(name):
 
 
 def test_outputs_hold_no_absolute_paths(name):
+    assert_outputs_hold_no_absolute_paths(load(name))
+
+
+def test_every_exercise_check_in_the_outputs_says_right(name):
     for cell in code_cells(load(name)):
-        for output in cell["outputs"]:
-            shown = json.dumps(output.get("text", "")) + json.dumps(
-                output.get("data", {}).get("text/plain", "")
-            )
-            match = ABSOLUTE_PATH.search(shown)
-            assert match is None, shown[max(0, match.start() - 40) : match.end() + 40]
+        if "check" in tags(cell):
+            shown = [o for o in cell["outputs"] if o["output_type"] == "execute_result"]
+            assert len(shown) == 1, f"check cell without its feedback: {source(cell)}"
+            line = "".join(shown[0]["data"]["text/plain"])
+            assert line.startswith("Right! "), line
 
 
 def test_outputs_come_from_the_full_profile(name):

@@ -1,8 +1,9 @@
 """Notebooks 01-07 run end to end with papermill, in the smoke profile, from a temporary folder.
 
 Each run records its results in a metrics file (``metrics_path``); the tests check those
-numbers and the printed output. Notebook 04's run is shared by the tests that need trained
-weights (module-scoped fixtures), so the whole module executes each notebook about once.
+numbers and the printed output; every run checks that each exercise's check said "Right!".
+Notebook 04's run is shared by the tests that need trained weights (module-scoped fixtures),
+so the whole module executes each notebook about once.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import nbformat
 import papermill
 import pytest
 import torch
+from exercise_cells import check_feedback
 
 from cifar_tutorial.checkpoint import load_checkpoint, save_checkpoint
 from cifar_tutorial.data import CLASSES, REFERENCE_MEAN, REFERENCE_STD, FastLoader, load_split
@@ -69,7 +71,10 @@ def run_notebook(name: str, folder: Path, **parameters) -> Run:
         kernel_name="python3",
         progress_bar=False,
     )
-    return Run(nbformat.read(output, as_version=4), json.loads(metrics.read_text()), folder)
+    notebook = nbformat.read(output, as_version=4)
+    for line in check_feedback(notebook):
+        assert line.startswith("Right! "), f"{name}: an exercise's check said {line!r}"
+    return Run(notebook, json.loads(metrics.read_text()), folder)
 
 
 def train_like_notebook_04(recipe: Recipe, seed: int = 0, **train_options) -> Net:

@@ -40,7 +40,7 @@ def test_environment_yml_uses_conda_forge_and_installs_the_package_editable(pypr
 
 
 @pytest.mark.skipif(shutil.which("make") is None, reason="make is not installed")
-@pytest.mark.parametrize("target", ["run", "test", "lab"])
+@pytest.mark.parametrize("target", ["run", "test", "lab", "exercises"])
 def test_make_creates_the_venv_once_and_again_when_pyproject_changes(tmp_path, target):
     for name in ("Makefile", "pyproject.toml"):
         shutil.copy2(REPO / name, tmp_path / name)
@@ -64,3 +64,12 @@ def test_the_package_version_is_the_same_everywhere(pyproject):
     import cifar_tutorial
 
     assert cifar_tutorial.__version__ == pyproject["project"]["version"]
+
+
+@pytest.mark.skipif(shutil.which("make") is None, reason="make is not installed")
+def test_make_lab_opens_both_editions_of_the_course():
+    done = subprocess.run(["make", "-n", "lab"], cwd=REPO, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    command = next(line for line in done.stdout.splitlines() if "jupyter lab" in line)
+    root = (REPO / command.split("--notebook-dir=")[1].split()[0]).resolve()
+    assert root == REPO.resolve()  # holds notebooks/ and exercises/, where `make exercises` writes

@@ -1,4 +1,4 @@
-"""The command line: ``cifar-tutorial run | sweep | list | doctor | prefetch``.
+"""The command line: ``cifar-tutorial run | sweep | list | doctor | prefetch | exercises``.
 
 This module only reads options and hands them to the module that does the work. Every
 mistake the user can fix ends as one line ``cifar-tutorial: error: ...`` and exit code 2.
@@ -19,6 +19,7 @@ EXAMPLES = """examples:
   cifar-tutorial sweep lr 0.01 0.05 0.1 --notebooks 04-05
   cifar-tutorial list
   cifar-tutorial prefetch --from-archive cifar-10-python.tar.gz
+  cifar-tutorial exercises                           regenerate the student edition exercises/
 """
 
 
@@ -97,6 +98,21 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="FILE",
         help="cifar-10-python.tar.gz, or a .tar.gz of train/ and test/ class folders",
     )
+
+    exercises = commands.add_parser(
+        "exercises", help="write the student edition: notebooks with blank answers, in exercises/"
+    )
+    exercises.add_argument(
+        "--notebook-dir", metavar="DIR", help="the complete edition (default: notebooks/)"
+    )
+    exercises.add_argument(
+        "--output-dir", metavar="DIR", help="where the student edition goes (default: exercises/)"
+    )
+    exercises.add_argument(
+        "--check",
+        action="store_true",
+        help="write nothing; exit 1 if the student edition there is out of date",
+    )
     return parser
 
 
@@ -149,6 +165,10 @@ def dispatch(args: argparse.Namespace) -> int:
         from .doctor import doctor_command
 
         return doctor_command(args.data_root, args.notebook_dir)
+    if args.command == "exercises":
+        from .exercises import exercises_command
+
+        return exercises_command(args.notebook_dir, args.output_dir, check=args.check)
     from .prefetch import prefetch_command
 
     return prefetch_command(args.data_root, args.from_archive)

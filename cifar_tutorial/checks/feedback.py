@@ -1,0 +1,103 @@
+"""One line of feedback on an exercise: right (and why it matters), or not yet (and a hint).
+
+A checker is a function decorated with :func:`checker`. It looks at the learner's answer and
+returns :func:`right` or :func:`not_yet`, or raises :class:`NotYet` from wherever it finds the
+first mistake. The decorator does the rest: an answer still holding the student edition's stub
+(:data:`STUB`, written ``...``) gets "replace ``...``" and the exercise's first hint, and an
+exception the learner's answer causes inside the checker becomes one "not yet" line, never a
+traceback.
+"""
+
+from __future__ import annotations
+
+import functools
+import html
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+STUB = ...
+"""What the student edition assigns in an answer cell: ``my_transform = ...  # your code here``."""
+
+STUB_COMMENT = "# your code here"
+
+
+@dataclass(frozen=True, repr=False)
+class Feedback:
+    """A checker's verdict. Shown in a notebook as one line: plain text, or coloured HTML."""
+
+    right: bool
+    message: str
+
+    @property
+    def verdict(self) -> str:
+        return "Right!" if self.right else "Not yet:"
+
+    def __str__(self) -> str:
+        return f"{self.verdict} {self.message}"
+
+    __repr__ = __str__
+
+    def _repr_html_(self) -> str:
+        colour, mark = ("#1a7f37", "\u2714") if self.right else ("#9a6700", "\u2717")
+        message = re.sub(r"`([^`]+)`", r"<code>\1</code>", html.escape(self.message))
+        return (
+            f'<div class="cifar-check" style="border-left: 4px solid {colour}; '
+            f'padding: 2px 8px">{mark} <b style="color: {colour}">{self.verdict}</b> '
+            f"{message}</div>"
+        )
+
+
+class NotYet(Exception):
+    """Raised inside a checker at the first mistake found; its message is the hint."""
+
+
+def right(why_it_matters: str) -> Feedback:
+    """The answer is right; say in one sentence why that matters."""
+    return Feedback(True, why_it_matters)
+
+
+def not_yet(hint: str) -> Feedback:
+    """The answer is not right yet; ``hint`` says what to look at, never the answer."""
+    return Feedback(False, hint)
+
+
+def is_stub(value: object) -> bool:
+    """Whether ``value`` is still the student edition's placeholder ``...``."""
+    return value is STUB
+
+
+def checker(first_hint: str) -> Callable[[Callable[..., Feedback]], Callable[..., Feedback]]:
+    """Make a function a checker; ``first_hint`` is what to say while the answer is the stub.
+
+    The decorated function may return a :class:`Feedback` or raise :class:`NotYet`; any other
+    exception (an answer that cannot be called, a tensor of the wrong type...) is turned into a
+    one-line "not yet" that names it.
+    """
+
+    def decorate(function: Callable[..., Feedback]) -> Callable[..., Feedback]:
+        @functools.wraps(function)
+        def check(*args: Any, **kwargs: Any) -> Feedback:
+            if any(is_stub(value) for value in (*args, *kwargs.values())):
+                return not_yet(f"replace `...` with your answer. Hint: {first_hint}")
+            try:
+                return function(*args, **kwargs)
+            except NotYet as mistake:
+                return not_yet(str(mistake))
+            except Exception as error:  # the learner's code failed inside the check
+                return not_yet(f"your answer raised {describe(error)}")
+
+        check.first_hint = first_hint
+        return check
+
+    return decorate
+
+
+def describe(error: BaseException, limit: int = 160) -> str:
+    """``error`` as one short line: its type and the first line of its message."""
+    lines = str(error).strip().splitlines()
+    message = lines[0] if lines else ""
+    if len(message) > limit:
+        message = message[: limit - 3] + "..."
+    return f"{type(error).__name__}: {message}" if message else type(error).__name__
