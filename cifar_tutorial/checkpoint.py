@@ -55,7 +55,7 @@ def save_checkpoint(
         "scheduler": scheduler.state_dict() if scheduler is not None else None,
         "history": list(history or []),
     }
-    entry["checksum"] = _checksum(entry)
+    entry["checksum"] = checksum(entry)
     atomic_save(entry, path)
     return path
 
@@ -88,7 +88,7 @@ def load_checkpoint(path: str | os.PathLike, architecture: str | None = None) ->
         ) from None
     if isinstance(entry, dict) and entry.get("format") == CHECKPOINT_FORMAT:
         stored = entry.pop("checksum", None)
-        if stored != _checksum(entry):
+        if stored != checksum(entry):
             raise CheckpointError(
                 f"{pretty_path(path)} is damaged: its contents no longer match the checksum "
                 "written when it was saved. Delete it and train again with notebook 04."
@@ -143,7 +143,7 @@ def _mismatch(expected: dict[str, torch.Tensor], found: dict[str, torch.Tensor])
     return "; ".join(problems)
 
 
-def _checksum(value: Any, check: int = 0) -> int:
+def checksum(value: Any, check: int = 0) -> int:
     """CRC-32 of every tensor's bytes and every other value, in order (catches flipped bits)."""
     if isinstance(value, torch.Tensor):
         tensor = value.detach().cpu().contiguous().reshape(-1)
@@ -151,11 +151,11 @@ def _checksum(value: Any, check: int = 0) -> int:
         return zlib.crc32(tensor.view(torch.uint8).numpy(), check)
     if isinstance(value, dict):
         for key, item in value.items():
-            check = _checksum(item, zlib.crc32(repr(key).encode(), check))
+            check = checksum(item, zlib.crc32(repr(key).encode(), check))
         return check
     if isinstance(value, (list, tuple)):
         for item in value:
-            check = _checksum(item, check)
+            check = checksum(item, check)
         return check
     return zlib.crc32(repr(value).encode(), check)
 

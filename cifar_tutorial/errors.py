@@ -41,3 +41,7 @@ class TrainingDivergedError(TutorialError, FloatingPointError):
 
 class ExerciseError(TutorialError, ValueError):
     """A notebook's exercise cells are malformed, so no student edition can be made of them."""
+
+
+class DistributedRunError(TutorialError, RuntimeError):
+    """A run of several processes (torchrun) failed or could not start."""

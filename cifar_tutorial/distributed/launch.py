@@ -1,0 +1,281 @@
+"""Starting N processes: the checks first, then ``torchrun`` or ``torch.distributed.launcher``.
+
+``torchrun`` (the same program as ``python -m torch.distributed.run``) starts one worker
+process per device, gives each its ``RANK``, ``LOCAL_RANK`` and ``WORLD_SIZE`` in the
+environment, restarts them all when one fails (``--max-restarts``), and meets the other
+machines' torchruns at a rendezvous point. Everything that could make it fail in an obscure
+way later (a backend the machine cannot run, more processes than GPUs, a port already in
+use) is checked here first, with a one-line message.
+"""
+
+from __future__ import annotations
+
+import os
+import shlex
+import signal
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import torch
+
+from ..errors import DeviceUnavailableError, DistributedRunError, ParameterError
+from ..validation import check_choice, check_int
+
+BACKENDS = ("auto", "gloo", "nccl")
+TRAIN_MODULE = "cifar_tutorial.distributed.train"
+
+
+def resolve_backend(backend: str = "auto") -> str:
+    """``gloo`` (CPU) or ``nccl`` (CUDA GPUs); ``auto`` picks nccl when CUDA is present."""
+    backend = check_choice("backend", backend, BACKENDS)
+    gpus = torch.cuda.device_count() if torch.cuda.is_available() else 0
+    if backend == "auto":
+        return "nccl" if gpus else "gloo"
+    if backend == "nccl" and not gpus:
+        raise DeviceUnavailableError(
+            "backend='nccl' needs CUDA GPUs and this machine has none: use backend='gloo' "
+            "(processes on the CPU) or backend='auto'."
+        )
+    return backend
+
+
+def usable_cores() -> int:
+    """The CPU cores this process may run on (fewer than the machine's in a container)."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # macOS, Windows
+        return os.cpu_count() or 1
+
+
+def threads_per_process(local_processes: int) -> int:
+    """Cores divided among the processes of one machine, so they do not fight over them."""
+    local_processes = check_int("processes per machine", local_processes, minimum=1)
+    return max(1, usable_cores() // local_processes)
+
+
+def processes_for_devices(requested: int | str, backend: str = "auto") -> tuple[int, str]:
+    """How many processes to start for ``requested`` (a number, or ``"gpu"``), and why.
+
+    ``"gpu"`` means one per CUDA GPU, as ``torchrun --nproc-per-node=gpu``; with nccl and
+    fewer GPUs than asked, it starts one per GPU present. The second value says what was
+    decided, in a sentence.
+    """
+    backend = resolve_backend(backend)
+    gpus = torch.cuda.device_count() if torch.cuda.is_available() else 0
+    if isinstance(requested, str) and requested.strip().lower() == "gpu":
+        if gpus:
+            return gpus, f"one process per GPU: {gpus}."
+        fallback = min(2, usable_cores())
+        return fallback, (
+            f"'gpu' asks for one process per CUDA GPU, and this machine has none: running "
+            f"{fallback} processes on the CPU (gloo) instead."
+        )
+    count = check_int("nproc", requested, minimum=1, maximum=1024)
+    if backend == "nccl" and count > gpus:
+        return gpus, f"{count} processes asked for, one per GPU; there are {gpus}: running {gpus}."
+    return count, f"{count} process{'es' if count > 1 else ''} as asked."
+
+
+def port_in_use(port: int, host: str = "127.0.0.1") -> bool:
+    """True when another program already listens on ``port`` here."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        try:
+            probe.bind((host, port))
+        except OSError:
+            return True
+    return False
+
+
+def check_port(port: object) -> int:
+    """``port`` as a free TCP port of this machine, else a one-line error."""
+    port = check_int("port", port, minimum=1, maximum=65535)
+    if port_in_use(port):
+        raise ParameterError(
+            "port", port, "a port nothing else listens on: this one is already in use (another "
+            "run still going, or another program); pick another, or leave port=None so "
+            "torchrun --standalone finds a free one"
+        )  # fmt: skip
+    return port
+
+
+def torchrun_command(
+    nproc: int,
+    script_args: Sequence[str] = (),
+    *,
+    max_restarts: int = 0,
+    port: int | None = None,
+    module: str = TRAIN_MODULE,
+    python: str = sys.executable,
+) -> list[str]:
+    """The command line: ``python -m torch.distributed.run`` is what ``torchrun`` runs.
+
+    Without ``port`` it is ``--standalone`` (one machine, a free port picked by torchrun);
+    with it, the rendezvous listens on that port of this machine.
+    """
+    where = ["--standalone"] if port is None else ["--rdzv-backend=c10d",
+                                                   f"--rdzv-endpoint=127.0.0.1:{port}"]  # fmt: skip
+    return [python, "-m", "torch.distributed.run", *where, f"--nproc-per-node={nproc}",
+            f"--max-restarts={max_restarts}", "-m", module, *script_args]  # fmt: skip
+
+
+def shown(command: Sequence[str]) -> str:
+    """The command as a learner would type it: ``torchrun ...`` instead of the full python path."""
+    words = list(command)
+    if words[1:3] == ["-m", "torch.distributed.run"]:
+        words = ["torchrun", *words[3:]]
+    return shlex.join(words)
+
+
+@dataclass
+class Finished:
+    """A finished torchrun: its exit status, what it printed, how long it took."""
+
+    returncode: int
+    stdout: str
+    stderr: str
+    seconds: float
+
+
+def run_torchrun(
+    nproc: int,
+    script_args: Sequence[str] = (),
+    *,
+    max_restarts: int = 0,
+    port: int | None = None,
+    backend: str = "auto",
+    timeout: float = 600,
+    echo: bool = True,
+    module: str = TRAIN_MODULE,
+) -> Finished:
+    """Run ``torchrun`` for ``nproc`` processes of ``module``; raise one line if it fails.
+
+    The checks come first (backend, port, number of processes). Rank 0's lines are echoed
+    as they come. The processes run in a session of their own: on ``timeout``, an error or
+    Ctrl-C the whole group is stopped, so nothing is left running.
+    """
+    backend = resolve_backend(backend)
+    nproc = check_int("nproc", nproc, minimum=1, maximum=1024)
+    if backend == "nccl" and nproc > torch.cuda.device_count():
+        raise DeviceUnavailableError(
+            f"nproc={nproc} with backend='nccl' needs {nproc} CUDA GPUs; this machine has "
+            f"{torch.cuda.device_count()}: use at most that many, or backend='gloo'."
+        )
+    max_restarts = check_int("max_restarts", max_restarts, minimum=0, maximum=100)
+    if port is not None:
+        port = check_port(port)
+    command = torchrun_command(nproc, [*script_args, "--backend", backend],
+                               max_restarts=max_restarts, port=port, module=module)  # fmt: skip
+    env = dict(os.environ, OMP_NUM_THREADS=str(threads_per_process(nproc)), PYTHONUNBUFFERED="1")
+    start = time.perf_counter()
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                               text=True, env=env, start_new_session=True)  # fmt: skip
+    try:
+        stdout, stderr = _echo_until_done(process, timeout, echo)
+    except BaseException:
+        _stop_group(process)
+        raise
+    finished = Finished(process.returncode, stdout, stderr, time.perf_counter() - start)
+    if finished.returncode != 0:
+        raise DistributedRunError(failure_line(finished, nproc))
+    return finished
+
+
+def failure_line(finished: Finished, nproc: int) -> str:
+    """The script's own ``error:`` line when it printed one, else torchrun's verdict."""
+    for line in (finished.stderr + finished.stdout).splitlines():
+        if line.startswith("error: "):
+            return line.removeprefix("error: ")
+    last = [line.strip() for line in finished.stderr.splitlines() if line.strip()]
+    why = last[-1] if last else f"exit status {finished.returncode}"
+    return f"torchrun with {nproc} processes failed ({why[:200]})."
+
+
+def _echo_until_done(process: subprocess.Popen, timeout: float, echo: bool) -> tuple[str, str]:
+    """Print stdout lines as they come while collecting both streams; stop at ``timeout``."""
+    import threading
+
+    errors: list[str] = []
+    reader = threading.Thread(target=lambda: errors.extend(process.stderr), daemon=True)
+    reader.start()
+    lines, deadline = [], time.monotonic() + timeout
+    timer = threading.Timer(timeout, lambda: _stop_group(process))
+    timer.start()
+    try:
+        for line in process.stdout:
+            lines.append(line)
+            if echo:
+                print(line, end="", flush=True)
+        process.wait()
+    finally:
+        timer.cancel()
+    reader.join(timeout=5)
+    if time.monotonic() > deadline:
+        raise DistributedRunError(
+            f"torchrun did not finish within {timeout:g} s and was stopped with all its "
+            "processes: raise timeout, or train for fewer epochs."
+        )
+    return "".join(lines), "".join(errors)
+
+
+def _stop_group(process: subprocess.Popen) -> None:
+    """SIGTERM to torchrun's whole process group, SIGKILL after 5 s if it still runs."""
+    if process.poll() is not None:
+        return
+    try:
+        os.killpg(process.pid, signal.SIGTERM)
+        process.wait(timeout=5)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait()
+    except ProcessLookupError:
+        pass
+
+
+def launch_function(
+    function: Callable[..., Any], nproc: int, *args: Any, max_restarts: int = 0
+) -> dict[int, Any]:
+    """Run ``function(*args)`` in ``nproc`` processes from Python, without a shell.
+
+    This is ``torch.distributed.launcher``, the engine inside torchrun: the same
+    environment variables, rendezvous and restarts. It returns each rank's return value.
+    ``function`` must be importable (defined in a module, not in a notebook cell).
+    """
+    from torch.distributed.launcher.api import LaunchConfig, elastic_launch
+
+    nproc = check_int("nproc", nproc, minimum=1, maximum=1024)
+    config = LaunchConfig(
+        min_nodes=1,
+        max_nodes=1,
+        nproc_per_node=nproc,
+        run_id=uuid.uuid4().hex,
+        rdzv_backend="c10d",
+        rdzv_endpoint="127.0.0.1:0",  # port 0: a free one, as --standalone does
+        max_restarts=check_int("max_restarts", max_restarts, minimum=0, maximum=100),
+        monitor_interval=0.1,
+    )
+    previous = os.environ.get("OMP_NUM_THREADS")
+    os.environ["OMP_NUM_THREADS"] = str(threads_per_process(nproc))
+    try:
+        return elastic_launch(config, function)(*args)
+    except Exception as error:  # torch's ChildFailedError: a page of details
+        raise DistributedRunError(
+            f"{getattr(function, '__name__', 'the function')} failed in one of its {nproc} "
+            f"processes ({_first_line(error)})."
+        ) from None
+    finally:
+        if previous is None:
+            os.environ.pop("OMP_NUM_THREADS", None)
+        else:
+            os.environ["OMP_NUM_THREADS"] = previous
+
+
+def _first_line(error: BaseException) -> str:
+    text = str(error).strip()
+    line = next((part.strip() for part in text.splitlines() if part.strip()), type(error).__name__)
+    return line if len(line) <= 160 else line[:157] + "..."

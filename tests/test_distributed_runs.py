@@ -1,0 +1,130 @@
+"""The data-parallel script under torchrun (gloo, CPU): equivalence, restarts, bad input.
+
+torchrun takes seconds to start, so the module launches each configuration once and several
+tests read the same runs: one process alone, two under torchrun, two with a worker killed
+mid-epoch and ``--max-restarts 1``. Every launch has a timeout, and after each the test
+process must have no child left (psutil).
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import psutil
+import pytest
+import torch
+
+from cifar_tutorial.distributed import all_reduce_demo, launch_function, run_torchrun
+from cifar_tutorial.errors import DistributedRunError
+
+pytestmark = pytest.mark.slow
+
+EPOCHS = 2
+TOLERANCE = 1e-5  # largest difference allowed between weights (measured: below 1e-6)
+SCRIPT = ["--dataset", "sample", "--epochs", str(EPOCHS), "--batch-size", "128"]
+TIMEOUT_S = 240
+
+
+def assert_no_process_left() -> None:
+    """No child of this process still runs (but multiprocessing's resource tracker, which
+    the workers ``launch_function`` spawns start once and which exits with this process)."""
+    children = [
+        child
+        for child in psutil.Process().children(recursive=True)
+        if "multiprocessing.resource_tracker" not in " ".join(child.cmdline())
+    ]
+    _, alive = psutil.wait_procs(children, timeout=10)
+    assert not alive, f"left running: {[p.cmdline() for p in alive]}"
+
+
+def script_args(folder: Path, name: str, *extra: str) -> list[str]:
+    return [*SCRIPT, "--snapshot", str(folder / f"{name}.pt"),
+            "--results", str(folder / f"{name}.json"), *extra]  # fmt: skip
+
+
+def results(folder: Path, name: str) -> tuple[dict, dict[str, torch.Tensor]]:
+    found = json.loads((folder / f"{name}.json").read_text())
+    weights = torch.load(folder / f"{name}.pt", weights_only=True)["state_dict"]
+    return found, weights
+
+
+@pytest.fixture(scope="module")
+def runs(tmp_path_factory) -> Path:
+    """One process alone, two under torchrun, two with a crash and a restart; their files."""
+    folder = tmp_path_factory.mktemp("ddp")
+    alone = subprocess.run(
+        # one thread, as each of the two processes has: threads change the rounding
+        [sys.executable, "-m", "cifar_tutorial.distributed.train", "--threads", "1",
+         *script_args(folder, "one")],
+        capture_output=True, text=True, timeout=TIMEOUT_S,
+    )  # fmt: skip
+    assert alone.returncode == 0, alone.stderr
+    assert_no_process_left()
+    run_torchrun(2, script_args(folder, "two"), timeout=TIMEOUT_S, echo=False)
+    assert_no_process_left()
+    crashed = run_torchrun(2, script_args(folder, "crashed", "--crash-at", "2:10"),
+                           max_restarts=1, timeout=TIMEOUT_S, echo=False)  # fmt: skip
+    (folder / "crashed.log").write_text(crashed.stdout + crashed.stderr)
+    assert_no_process_left()
+    return folder
+
+
+def max_difference(a: dict[str, torch.Tensor], b: dict[str, torch.Tensor]) -> float:
+    assert a.keys() == b.keys()
+    return max((a[name] - b[name]).abs().max().item() for name in a)
+
+
+def test_two_processes_end_with_the_weights_of_one(runs):
+    one, one_weights = results(runs, "one")
+    two, two_weights = results(runs, "two")
+    assert (one["world_size"], two["world_size"]) == (1, 2)
+    assert (one["batch_size_per_process"], two["batch_size_per_process"]) == (128, 64)
+    assert one["steps_per_epoch"] == two["steps_per_epoch"] == 5000 // 128
+    assert max_difference(one_weights, two_weights) < TOLERANCE
+    for a, b in zip(one["history"], two["history"], strict=True):
+        assert a["loss"] == pytest.approx(b["loss"], abs=TOLERANCE)
+    assert one["test_accuracy"] == pytest.approx(two["test_accuracy"], abs=0.002)
+    assert 0.2 < two["test_accuracy"] < 1  # it learned something in 2 epochs on the sample
+
+
+def test_a_worker_killed_mid_epoch_is_restarted_and_the_run_matches(runs):
+    log = (runs / "crashed.log").read_text()
+    assert "[rank 1] crashing on purpose in epoch 2, step 10" in log
+    assert "1 of 2 epochs done (restart 1)" in log
+    crashed, crashed_weights = results(runs, "crashed")
+    two, two_weights = results(runs, "two")
+    assert (crashed["restarts"], crashed["resumed_at_epoch"]) == (1, 1)
+    assert [row["epoch"] for row in crashed["history"]] == [1, 2]  # no epoch repeated
+    assert max_difference(crashed_weights, two_weights) == 0.0  # same steps, bit for bit
+
+
+def test_more_processes_than_the_data_can_feed_is_one_line_and_no_hang(tmp_path):
+    with pytest.raises(DistributedRunError) as caught:
+        arguments = ["--dataset", "sample", "--train-images", "3", "--batch-size", "4",
+                     "--snapshot", str(tmp_path / "s.pt")]  # fmt: skip
+        run_torchrun(2, arguments, timeout=120, echo=False)
+    message = str(caught.value)
+    assert message.startswith("batch_size=4 is not allowed: batch_size must be at most the 3")
+    assert "\n" not in message
+    assert not (tmp_path / "s.pt").exists()
+    assert_no_process_left()
+
+
+def test_a_run_past_its_timeout_is_stopped_with_all_its_processes(tmp_path):
+    with pytest.raises(DistributedRunError, match="did not finish within 3 s"):
+        run_torchrun(2, [*SCRIPT[:2], "--epochs", "100", "--snapshot", str(tmp_path / "s.pt")],
+                     timeout=3, echo=False)  # fmt: skip
+    assert_no_process_left()
+
+
+def test_all_reduce_leaves_every_rank_with_the_sum(tmp_path):
+    got = launch_function(all_reduce_demo, 2)
+    assert sorted(got) == [0, 1]
+    assert got[0]["had"] == [1.0, 2.0, 3.0] and got[1]["had"] == [2.0, 4.0, 6.0]
+    assert got[0]["sum"] == got[1]["sum"] == [3.0, 6.0, 9.0]
+    assert got[0]["average"] == [1.5, 3.0, 4.5]
+    assert got[0]["pid"] != got[1]["pid"]  # two processes indeed
+    assert_no_process_left()
