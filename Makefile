@@ -5,6 +5,7 @@
 #   make lab    JupyterLab on the course: notebooks/ (complete) and exercises/ (to fill in)
 #               (LAB_ARGS="--no-browser --port 8889" to pass options)
 #   make exercises   regenerate the student edition exercises/ from notebooks/
+#   make site   the course as a static website in site/, readable offline (mkdocs.yml)
 
 PYTHON ?= python3
 VENV := .venv
@@ -17,12 +18,12 @@ BENCH_ARGS ?=
 LAB_ARGS ?=
 LINTED := $(wildcard cifar_tutorial tests benchmarks scripts notebooks exercises)
 
-.PHONY: run test lint lab bench notebooks exercises clean-venv
+.PHONY: run test lint lab bench notebooks exercises site clean-venv
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e ".[test]"
+	$(BIN)/python -m pip install --quiet -e ".[test,site]"
 	touch $(STAMP)
 
 run: $(STAMP)
@@ -50,6 +51,10 @@ notebooks: $(STAMP)
 
 exercises: $(STAMP)
 	$(BIN)/cifar-tutorial exercises
+
+site: $(STAMP)
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict --quiet
+	@echo "The course website is in site/ ($$(du -sh site | cut -f1)): open site/index.html"
 
 clean-venv:
 	rm -rf $(VENV)

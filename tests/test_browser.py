@@ -22,28 +22,24 @@ import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import urlsplit
 
-import psutil
 import pytest
+from browser_support import (
+    SCREENSHOTS,
+    VIEWPORT,
+    chromium_context,
+    descendants,
+    from_outside,
+    kill_all,
+    nothing_left_running,
+    record_requests,
+)
 
 pytestmark = pytest.mark.browser
 
 REPO = Path(__file__).resolve().parents[1]
 NOTEBOOKS = REPO / "notebooks"
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_FLAGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 KERNEL_DISPLAY_NAME = "Python 3 (ipykernel)"  # the kernel the README tells learners to pick
-SCREENSHOTS = REPO / "test-artifacts" / "screenshots"
-VIEWPORT = {"width": 1440, "height": 900}
 SERVER_START_TIMEOUT_S = 60
 RUN_TIMEOUT_S = 150
 MAX_SCREENSHOT_HEIGHT = 16_000  # Chromium cannot capture much taller pages
@@ -90,57 +86,11 @@ class LabServer:
 # ----------------------------------------------------------------------------- processes
 
 
-def _descendants(pid: int) -> list[psutil.Process]:
-    """Children, grandchildren... of ``pid`` (none when it is gone)."""
-    try:
-        return psutil.Process(pid).children(recursive=True)
-    except psutil.NoSuchProcess:
-        return []
-
-
-def _processes_mentioning(marker: str) -> list[psutil.Process]:
-    """Live processes whose command line names ``marker`` (a temp folder of this module)."""
-    found = []
-    for process in psutil.process_iter(["cmdline"]):
-        cmdline = process.info["cmdline"] or []
-        if any(marker in part for part in cmdline) and process.pid != os.getpid():
-            found.append(process)
-    return found
-
-
-def _names_alive(processes: list[psutil.Process]) -> list[str]:
-    names = set()
-    for process in processes:
-        try:
-            if process.is_running() and process.status() != psutil.STATUS_ZOMBIE:
-                names.add(f"{process.name()} ({process.pid})")
-        except psutil.NoSuchProcess:
-            pass
-    return sorted(names)
-
-
-def _kill_all(processes: list[psutil.Process], timeout: float = 10) -> None:
-    """SIGKILL each process still running and wait for it to go."""
-    for process in processes:
-        try:
-            process.kill()
-        except psutil.NoSuchProcess:
-            pass
-    psutil.wait_procs(processes, timeout=timeout)
-
-
 @pytest.fixture(scope="module")
 def browser_tmp(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     """This module's temp folder; on teardown no process that used it may still run."""
-    tmp = tmp_path_factory.mktemp("browser")
-    before = {p.pid for p in _descendants(os.getpid())}
-    yield tmp
-    leftovers = [p for p in _descendants(os.getpid()) if p.pid not in before]
-    leftovers += [p for p in _processes_mentioning(str(tmp)) if p not in leftovers]
-    _, alive = psutil.wait_procs(leftovers, timeout=5)  # a moment to exit on their own
-    names = _names_alive(alive)
-    _kill_all(alive)
-    assert not names, f"processes left behind by the browser test: {names}"
+    with nothing_left_running(tmp_path_factory.mktemp("browser")) as tmp:
+        yield tmp
 
 
 # ----------------------------------------------------------------------------- JupyterLab
@@ -210,7 +160,7 @@ def _api(url: str, token: str, path: str, method: str = "GET") -> object:
 
 def _stop_server(process: subprocess.Popen, url: str | None, token: str) -> None:
     """Shut the server down with its kernels; force whatever is still running after that."""
-    family = _descendants(process.pid)
+    family = descendants(process.pid)
     if url is not None:
         try:
             _api(url, token, "/api/shutdown", method="POST")
@@ -222,10 +172,10 @@ def _stop_server(process: subprocess.Popen, url: str | None, token: str) -> None
         try:
             process.wait(timeout=10)
         except subprocess.TimeoutExpired:
-            family += [p for p in _descendants(process.pid) if p not in family]
+            family += [p for p in descendants(process.pid) if p not in family]
             os.killpg(process.pid, signal.SIGKILL)
             process.wait(timeout=10)
-    _kill_all(family)  # kernels run in sessions of their own, outside the server's group
+    kill_all(family)  # kernels run in sessions of their own, outside the server's group
 
 
 @pytest.fixture(scope="module")
@@ -291,39 +241,14 @@ def lab(browser_tmp: Path, committed_notebooks: dict[str, str]) -> Iterator[LabS
 @pytest.fixture(scope="module")
 def chromium(browser_tmp: Path):
     """A Playwright browser context in Debian's Chromium with a new, empty profile."""
-    if not (CHROMIUM.is_file() and os.access(CHROMIUM, os.X_OK)):
-        pytest.skip(f"no Chromium at {CHROMIUM} (.ci/run installs Debian's chromium package)")
-    sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
-
-    playwright = sync_api.sync_playwright().start()
-    context = None
-    try:
-        context = playwright.chromium.launch_persistent_context(
-            str(browser_tmp / "chromium-profile"),
-            executable_path=str(CHROMIUM),
-            headless=True,
-            args=CHROMIUM_FLAGS,
-            viewport=VIEWPORT,
-        )
+    with chromium_context(browser_tmp / "chromium-profile") as context:
         yield context
-    finally:
-        if context is not None:
-            context.close()
-        playwright.stop()
 
 
 @pytest.fixture(scope="module")
 def requests_made(chromium) -> list[str]:
     """Every address the pages ask for, to show that nothing comes from outside 127.0.0.1."""
-    urls: list[str] = []
-    chromium.on("request", lambda request: urls.append(request.url))
-    return urls
-
-
-def _from_outside(urls: list[str]) -> list[str]:
-    """The web addresses in ``urls`` that are not on 127.0.0.1."""
-    web = {url for url in urls if urlsplit(url).scheme in ("http", "https")}
-    return sorted(url for url in web if urlsplit(url).hostname != "127.0.0.1")
+    return record_requests(chromium)
 
 
 # ----------------------------------------------------------------------------- the notebook
@@ -509,4 +434,4 @@ def test_restart_and_run_all_in_jupyterlab(
     for text in expected.texts:
         assert text in shown, f"{name}: {text!r} is not shown"
     assert (lab.root / name).read_bytes() == before, f"{name} was modified on disk"
-    assert not _from_outside(requests_made), f"{name}: requests beyond 127.0.0.1"
+    assert not from_outside(requests_made), f"{name}: requests beyond 127.0.0.1"

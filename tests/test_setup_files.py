@@ -14,6 +14,8 @@ import yaml
 REPO = Path(__file__).resolve().parents[1]
 CONDA_NAMES = {"torch": "pytorch", "matplotlib": "matplotlib-base"}  # PyPI name -> conda-forge
 PIP_ONLY = {"playwright"}  # left to the pip section of environment.yml
+EXTRAS = ("test", "site")  # what make and environment.yml install with the package
+PIP_INSTALL = 'pip install --quiet -e ".[test,site]"'
 
 
 def requirement_names(requirements: list[str]) -> set[str]:
@@ -31,9 +33,10 @@ def test_environment_yml_uses_conda_forge_and_installs_the_package_editable(pypr
     assert environment["channels"] == ["conda-forge", "nodefaults"]
     conda = [d for d in environment["dependencies"] if isinstance(d, str)]
     pip = next(d["pip"] for d in environment["dependencies"] if isinstance(d, dict))
-    assert pip == ["-e .[test]"]  # torch is never taken from pip here
+    assert pip == [f"-e .[{','.join(EXTRAS)}]"]  # torch is never taken from pip here
     project = pyproject["project"]
-    wanted = requirement_names(project["dependencies"] + project["optional-dependencies"]["test"])
+    extras = [r for extra in EXTRAS for r in project["optional-dependencies"][extra]]
+    wanted = requirement_names(project["dependencies"] + extras)
     have = requirement_names(conda)
     missing = {CONDA_NAMES.get(name, name) for name in wanted - PIP_ONLY} - have
     assert not missing, f"environment.yml lacks {sorted(missing)}"
@@ -50,14 +53,14 @@ def test_make_creates_the_venv_once_and_again_when_pyproject_changes(tmp_path, t
         assert done.returncode == 0, done.stderr
         return done.stdout
 
-    assert "-m venv .venv" in planned() and 'pip install --quiet -e ".[test]"' in planned()
+    assert "-m venv .venv" in planned() and PIP_INSTALL in planned()
     stamp = tmp_path / ".venv" / ".installed"
     stamp.parent.mkdir()
     stamp.touch()
     os.utime(tmp_path / "pyproject.toml", (1, 1))  # the venv is newer than pyproject.toml
     assert "pip install" not in planned()
     os.utime(stamp, (0, 0))  # pyproject.toml changed since the venv was made
-    assert 'pip install --quiet -e ".[test]"' in planned()
+    assert PIP_INSTALL in planned()
 
 
 def test_the_package_version_is_the_same_everywhere(pyproject):

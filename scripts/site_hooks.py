@@ -1,0 +1,344 @@
+"""MkDocs hooks that make the course website (``make site``) from the repository as it is.
+
+``mkdocs.yml`` names this file under ``hooks:``. It adds to the pages of ``docs/``:
+
+* ``index.md``: the README's course overview and a table of the notebooks (what each
+  teaches, its measured time, download links), read from the notebooks by
+  :mod:`cifar_tutorial.cli.lessons`;
+* ``setup.md``: the rest of the README (commands, data, storage), its links made site links;
+* ``notebooks/NN_name.ipynb``: a copy of each committed notebook for mkdocs-jupyter to render,
+  with a download line on top, links to other notebooks and to ``docs/`` turned into links
+  to their pages, and tqdm's progress widgets drawn as static ``<progress>`` bars (the
+  widget manager would be fetched from a CDN; a site for the offline kit fetches nothing);
+
+and sets the navigation in course order. After the build it copies the notebooks themselves
+(complete edition, and the student edition of ``exercises/`` where there is one) next to their
+pages, for the download links. Nothing here writes outside a temporary folder and ``site/``.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import re
+import shutil
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from mkdocs.config.defaults import MkDocsConfig
+from mkdocs.exceptions import PluginError
+from mkdocs.plugins import event_priority
+from mkdocs.structure.files import File, Files
+from mkdocs.structure.pages import Page
+
+from cifar_tutorial.cli.lessons import Lesson, read_lessons
+
+REPO = Path(__file__).resolve().parents[1]
+NOTEBOOKS = REPO / "notebooks"
+STUDENT_EDITION = REPO / "exercises"
+README = REPO / "README.md"
+NOTEBOOK_FOLDER = "notebooks"  # where the notebook pages and downloads go in the site
+WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
+WIDGET_STATE = "application/vnd.jupyter.widget-state+json"
+CDN_LOADERS = [  # what nbconvert writes into every page, each fetching from a CDN when run
+    re.compile(r"<!-- Load mathjax -->.*?<!-- End of mathjax configuration -->", re.S),
+    re.compile(
+        r'<script type="module">\s*document\.addEventListener\("DOMContentLoaded", '
+        r"async \(\) => \{\s*const diagrams = document\.querySelectorAll\("
+        r'"\.jp-Mermaid.*?</script>',
+        re.S,
+    ),
+]
+MATH = re.compile(r"(?<![\\$])\$[^$\s][^$\n]*\$|\$\$|\\\(|\\\[")
+MERMAID = re.compile(r"^```mermaid", re.M)
+
+_staging: tempfile.TemporaryDirectory | None = None
+
+
+# ----------------------------------------------------------------------------- pages
+
+
+def index_markdown(
+    lessons: list[Lesson], readme: str, has_student_edition: bool, has_guide: bool
+) -> str:
+    """The home page: the README's overview, then one row per notebook."""
+    overview = readme_overview(readme)
+    rows = [
+        "| | notebook | what it teaches | time | download |",
+        "| ---: | --- | --- | ---: | --- |",
+    ]
+    for lesson in lessons:
+        link = f"[{lesson.title}]({NOTEBOOK_FOLDER}/{lesson.name}.ipynb)"
+        rows.append(
+            f"| {int(lesson.number)} | {link} | {lesson.summary} | "
+            f"{format_seconds(lesson.measured_seconds)} | "
+            f"{download_links(lesson, has_student_edition, depth=0)} |"
+        )
+    return "\n".join(
+        [
+            "# Training a classifier on CIFAR-10 with PyTorch",
+            "",
+            overview,
+            "",
+            "## The course",
+            "",
+            "Read the notebooks here, with the outputs of a real run, before installing anything;",
+            "then [set up](setup.md) your machine and run them in JupyterLab, in this order.",
+            "Each download is the complete notebook with those outputs. This website needs no",
+            "internet connection: a copy on disk opens from its `index.html`.",
+            "",
+            *rows,
+            "",
+            "Times: the whole notebook in the full profile on the full CIFAR-10 on a 2-core CPU,",
+            "as printed by its last cell when the outputs shown here were made.",
+            "Instructors: the [instructor's guide](instructor.md) has the times of both profiles"
+            " from a real run, where the exercises are, and schedules."
+            if has_guide
+            else "",
+        ]
+    )
+
+
+def readme_overview(readme: str) -> str:
+    """The README's paragraphs between its title and its first ``##`` section."""
+    lines = readme.splitlines()
+    start = next(i for i, line in enumerate(lines) if line.startswith("# ")) + 1
+    end = next((i for i, line in enumerate(lines) if line.startswith("## ")), len(lines))
+    return site_links("\n".join(lines[start:end]).strip(), "readme")
+
+
+def setup_markdown(readme: str) -> str:
+    """The README from its first ``##`` section on, as the page "Set-up and commands"."""
+    lines = readme.splitlines()
+    start = next((i for i, line in enumerate(lines) if line.startswith("## ")), len(lines))
+    body = "\n".join(lines[start:])
+    return "# Set-up and commands\n\nFrom the repository's README.\n\n" + site_links(body, "readme")
+
+
+LINK = re.compile(r"(?<!!)\[(?P<text>[^\]]*)\]\((?P<target>[^)\s]+)\)")
+DOCS_PAGE = re.compile(r"^(?:\.\./)?docs/(?P<name>[\w.-]+)\.md$")
+NOTEBOOK_FILE = re.compile(r"^(?:\.\./)?(?:notebooks/)?(?P<name>\d\d_\w+)\.ipynb$")
+
+
+def site_links(markdown: str, source: str) -> str:
+    """Links between repository files made links between the pages of the site.
+
+    ``source`` says where the markdown comes from: ``"readme"`` (the repository's root),
+    ``"docs"`` (``docs/``) or ``"notebook"`` (``notebooks/``; its page is final HTML, the
+    others are Markdown that mkdocs resolves). ``docs/NAME.md`` becomes the page ``NAME``,
+    ``README.md`` the set-up page, a notebook its page. A link to any other repository file
+    (source code, say), which the site does not hold, keeps its text and loses its link.
+    """
+
+    def page_of(match: re.Match[str]) -> str:
+        text, target = match["text"], match["target"]
+        path, _, anchor = target.partition("#")
+        anchor = f"#{anchor}" if anchor else ""
+        up, html_page = ("../", True) if source == "notebook" else ("", False)
+        if re.match(r"^[a-z][a-z+.-]*:", path) or not path:  # web, mail, or an anchor only
+            return match[0]
+        if path.rsplit("/", 1)[-1] == "README.md":
+            page = f"{up}setup.{'html' if html_page else 'md'}"
+        elif docs := DOCS_PAGE.match(path):
+            page = f"{up}{docs['name']}.{'html' if html_page else 'md'}"
+        elif notebook := NOTEBOOK_FILE.match(path):
+            page = (
+                f"{notebook['name']}.html"
+                if html_page
+                else f"{NOTEBOOK_FOLDER}/{path.rsplit('/', 1)[-1]}"
+            )
+        elif source == "docs" and not path.startswith("../"):
+            return match[0]  # another file of docs/, which the site holds
+        else:
+            return text
+        return f"[{text}]({page}{anchor})"
+
+    return LINK.sub(page_of, markdown)
+
+
+def download_links(lesson: Lesson, has_student_edition: bool, depth: int) -> str:
+    """Links to the notebook file, and to its student edition where there is one.
+
+    ``depth`` is that of the page the links are on (0: the home page, 1: a notebook's page).
+    """
+    root = "../" * depth
+    size = format_bytes(lesson.path.stat().st_size)
+    name = lesson.path.name
+    links = [f'<a href="{root}{NOTEBOOK_FOLDER}/{name}" download>notebook</a> ({size})']
+    if has_student_edition and (STUDENT_EDITION / name).is_file():
+        href = f"{root}{STUDENT_EDITION.name}/{name}"
+        links.append(f'<a href="{href}" download>student edition, to fill in</a>')
+    return ", ".join(links)
+
+
+def format_bytes(size: int) -> str:
+    """``180 kB``, ``1.2 MB``."""
+    return f"{size / 1e3:.0f} kB" if size < 1e6 else f"{size / 1e6:.1f} MB"
+
+
+def format_seconds(seconds: float | None) -> str:
+    """``7 s``, ``9.7 min``; ``not measured`` when the notebook printed no time."""
+    if seconds is None:
+        return "not measured"
+    return f"{seconds:.0f} s" if seconds < 90 else f"{seconds / 60:.1f} min"
+
+
+# ----------------------------------------------------------------------------- notebooks
+
+
+def site_notebook(notebook: dict[str, Any], lesson: Lesson, has_student_edition: bool) -> dict:
+    """The notebook as its page shows it: download line, site links, static progress bars."""
+    if needs_cdn(notebook):
+        raise PluginError(
+            f"{lesson.path.name} has LaTeX math or a mermaid diagram, and the offline site "
+            "loads neither MathJax nor mermaid (both come from a CDN): add local copies to the "
+            "site before using them in a notebook."
+        )
+    notebook = json.loads(json.dumps(notebook))  # a copy: the committed file stays as it is
+    states = notebook.get("metadata", {}).pop("widgets", {}).get(WIDGET_STATE, {}).get("state", {})
+    for cell in notebook["cells"]:
+        if cell["cell_type"] == "markdown":
+            cell["source"] = site_links(_text(cell["source"]), "notebook")
+        for output in cell.get("outputs", []):
+            data = output.get("data", {})
+            if WIDGET_VIEW in data:
+                view = data.pop(WIDGET_VIEW)
+                drawn = widget_html(view["model_id"], states)
+                if drawn is not None:
+                    data["text/html"] = drawn
+    download = (
+        f"Download this notebook: {download_links(lesson, has_student_edition, depth=1)}. "
+        "Open it in JupyterLab "
+        "(see [Set-up and commands](../setup.html)) to run it yourself."
+    )
+    notebook["cells"].insert(
+        1,
+        {
+            "cell_type": "markdown",
+            "id": "site-download",
+            "metadata": {},
+            "source": f"<small>{download}</small>",
+        },
+    )
+    return notebook
+
+
+def widget_html(model_id: str, states: dict[str, Any]) -> str | None:
+    """A saved ipywidgets view (tqdm's bar: text, progress, text) as static HTML."""
+    model = states.get(model_id)
+    if model is None:
+        return None
+    name, state = model["model_name"], model["state"]
+    if name in ("HBoxModel", "VBoxModel"):
+        parts = [
+            widget_html(child.removeprefix("IPY_MODEL_"), states) for child in state["children"]
+        ]
+        inner = " ".join(part for part in parts if part)
+        return f'<div class="static-widget">{inner}</div>'
+    if name in ("FloatProgressModel", "IntProgressModel"):
+        return (
+            f'<progress value="{state.get("value", 0)}" max="{state.get("max", 100)}"></progress>'
+        )
+    if name == "HTMLModel":
+        return f"<span>{state.get('value', '')}</span>"
+    if name == "LabelModel":
+        return f"<span>{html.escape(state.get('value', ''))}</span>"
+    return None
+
+
+def needs_cdn(notebook: dict[str, Any]) -> bool:
+    """True when a markdown cell holds LaTeX (``$x$``, ``$$``, ``\\(``, ``\\[``) outside code,
+    or a mermaid diagram: what nbconvert's pages would fetch MathJax or mermaid for."""
+    for cell in notebook["cells"]:
+        if cell["cell_type"] == "markdown":
+            source = _text(cell["source"])
+            prose = re.sub(r"```.*?```|`[^`]*`", "", source, flags=re.S)
+            if MATH.search(prose) or MERMAID.search(source):
+                return True
+    return False
+
+
+def _text(source: str | list[str]) -> str:
+    return "".join(source) if isinstance(source, list) else source
+
+
+# ----------------------------------------------------------------------------- hooks
+
+
+def course_nav(lessons: list[Lesson], docs: list[str]) -> list[Any]:
+    """Home, set-up, the notebooks in course order, the instructor's guide, the notes."""
+    course = [
+        {f"{int(lesson.number)}. {lesson.title}": f"{NOTEBOOK_FOLDER}/{lesson.path.name}"}
+        for lesson in lessons
+    ]
+    nav: list[Any] = [{"Home": "index.md"}, {"Set-up and commands": "setup.md"}]
+    nav.append({"The course": course})
+    if "instructor.md" in docs:
+        nav.append({"For instructors": "instructor.md"})
+    notes = [doc for doc in sorted(docs) if doc != "instructor.md"]
+    if notes:
+        nav.append({"Notes": notes})
+    return nav
+
+
+def on_config(config: MkDocsConfig) -> MkDocsConfig:
+    """The navigation, built from the notebooks and the Markdown files in ``docs/``."""
+    docs = sorted(p.name for p in Path(config.docs_dir).glob("*.md"))
+    config.nav = course_nav(read_lessons(NOTEBOOKS), docs)
+    return config
+
+
+@event_priority(50)  # before mkdocs-jupyter's own on_files, which turns notebooks into pages
+def on_files(files: Files, config: MkDocsConfig) -> Files:
+    """Add the generated pages and the notebooks (copied into a temporary folder) to the site."""
+    global _staging
+    lessons = read_lessons(NOTEBOOKS)
+    has_student_edition = STUDENT_EDITION.is_dir()
+    readme = README.read_text(encoding="utf-8")
+    has_guide = (Path(config.docs_dir) / "instructor.md").is_file()
+    index = index_markdown(lessons, readme, has_student_edition, has_guide)
+    files.append(File.generated(config, "index.md", content=index))
+    files.append(File.generated(config, "setup.md", content=setup_markdown(readme)))
+    _staging = tempfile.TemporaryDirectory(prefix="cifar-tutorial-site-")
+    staged = Path(_staging.name)
+    (staged / NOTEBOOK_FOLDER).mkdir()
+    for lesson in lessons:
+        notebook = json.loads(lesson.path.read_text(encoding="utf-8"))
+        page = site_notebook(notebook, lesson, has_student_edition)
+        uri = f"{NOTEBOOK_FOLDER}/{lesson.path.name}"
+        (staged / uri).write_text(json.dumps(page), encoding="utf-8")
+        files.append(File(uri, str(staged), config.site_dir, config.use_directory_urls))
+    return files
+
+
+def on_page_markdown(markdown: str, page: Page, config: MkDocsConfig, files: Files) -> str:
+    """Pages of ``docs/``: links to the README, the notebooks and other repository files."""
+    if page.file.generated_by is None and page.file.src_uri.endswith(".md"):
+        return site_links(markdown, "docs")
+    return markdown
+
+
+def on_page_content(html_content: str, page: Page, config: MkDocsConfig, files: Files) -> str:
+    """Notebook pages: drop the MathJax and mermaid loaders nbconvert always writes (they
+    fetch from a CDN; :func:`needs_cdn` made sure no notebook needs them)."""
+    if page.file.src_uri.endswith(".ipynb"):
+        for loader in CDN_LOADERS:
+            html_content = loader.sub("", html_content)
+    return html_content
+
+
+def on_post_build(config: MkDocsConfig) -> None:
+    """Copy the notebook files next to their pages, for the download links."""
+    global _staging
+    site = Path(config.site_dir)
+    for folder in (NOTEBOOKS, STUDENT_EDITION):
+        if folder.is_dir():
+            target = site / folder.name
+            target.mkdir(parents=True, exist_ok=True)
+            for lesson in read_lessons(NOTEBOOKS):
+                if (folder / lesson.path.name).is_file():
+                    shutil.copy2(folder / lesson.path.name, target / lesson.path.name)
+    if _staging is not None:
+        _staging.cleanup()
+        _staging = None
