@@ -83,9 +83,14 @@ def build_parser() -> argparse.ArgumentParser:
     listing.add_argument("--notebook-dir", metavar="DIR")
     listing.add_argument("--notebooks", metavar="LIST")
 
-    doctor = commands.add_parser("doctor", help="check Python, torch, devices, kernels, data")
+    doctor = commands.add_parser(
+        "doctor", help="check this machine for the course and predict each notebook's time"
+    )
     doctor.add_argument("--data-root", metavar="DIR")
     doctor.add_argument("--notebook-dir", metavar="DIR")
+    doctor.add_argument(
+        "--no-forecast", action="store_true", help="skip the speed check and the time forecast"
+    )
 
     prefetch = commands.add_parser("prefetch", help="fetch CIFAR-10 once, or install an archive")
     prefetch.add_argument(
@@ -164,7 +169,7 @@ def dispatch(args: argparse.Namespace) -> int:
     if args.command == "doctor":
         from .doctor import doctor_command
 
-        return doctor_command(args.data_root, args.notebook_dir)
+        return doctor_command(args.data_root, args.notebook_dir, not args.no_forecast)
     if args.command == "exercises":
         from .exercises import exercises_command
 

@@ -1,0 +1,190 @@
+"""The notebook-time forecast: work counted from the notebooks' parameters times fixed speeds.
+
+Real speeds are measured by ``cifar-tutorial doctor``; how close the forecast comes to real
+runs is ``benchmarks/forecast_accuracy.py``'s job, not a timed unit test's.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+
+import pytest
+import torch
+
+from cifar_tutorial.cli import forecast
+from cifar_tutorial.cli.forecast import (
+    SMOKE_07,
+    SPLIT_SIZES,
+    forecast_all,
+    forecast_notebook,
+    format_seconds,
+    modern_recipes,
+)
+from cifar_tutorial.cli.speed import FastNetStep, MeasuredSpeeds, StepTime
+from cifar_tutorial.data import load_split
+from cifar_tutorial.modern import make_recipe
+from cifar_tutorial.training import make_recipe as make_classic_recipe
+from tests.conftest import NOTEBOOKS
+
+
+class FixedSpeeds:
+    """A machine whose every step takes a known time: steps cost per image, plus set-up."""
+
+    def __init__(self, device: str = "cpu", scale: float = 1.0) -> None:
+        self.device = torch.device(device)
+        self.scale = scale
+        self.startup, self.figure = 3.0, 0.5
+        self.load = {f"{d}-{s}": 0.1 for d in SPLIT_SIZES for s in ("train", "test")}
+        self.autocast_bfloat16 = False
+
+    def _step(self, images: int, per_image: float) -> StepTime:
+        each = self.scale * (0.002 + images * per_image)
+        return StepTime(first=each + self.scale * 0.25, each=each)
+
+    def net_step(self, batch_size: int) -> StepTime:
+        return self._step(batch_size, 1e-4)
+
+    def wide_net_step(self, width: int, batch_size: int) -> StepTime:
+        return self._step(batch_size, width * 1e-4)
+
+    def net_test_per_image(self) -> float:
+        return self.scale * 2e-5
+
+    def augment_per_image(self) -> float:
+        return self.scale * 1e-5
+
+    def fast_net_step(self, step: FastNetStep) -> StepTime:
+        pixels = step.image_size**2 / 32**2
+        layout = 1.0 if step.channels_last else 1.5
+        return self._step(step.batch_size, 1e-3 * pixels * layout * step.widths[0] / 32)
+
+    def fast_net_view(self, step: FastNetStep) -> StepTime:
+        return self._step(step.batch_size, 3e-4 * step.widths[0] / 32)
+
+    def on_cpu(self) -> FixedSpeeds:
+        return self if self.device.type == "cpu" else FixedSpeeds("cpu", self.scale)
+
+
+def test_notebook_04_counts_the_recipe_steps_and_its_speed_table():
+    speeds = FixedSpeeds()
+    result = forecast_notebook("04", "full", speeds)
+    recipe = make_classic_recipe("fast")
+    steps = recipe.epochs * math.ceil(50_000 / recipe.batch_size)
+    assert steps == 3 * 391
+    step = speeds.net_step(recipe.batch_size)
+    assert result.parts["training Net"] == pytest.approx(
+        step.first + (steps - 1) * step.each + steps * recipe.batch_size * 1e-5
+    )
+    assert result.parts["images/s table"] == 2 * 2.0  # batch sizes 4 and 128, 2 s each
+    assert result.parts["start-up and imports"] == 3.0
+    assert result.parts["figures"] == 0.5
+    assert result.seconds == pytest.approx(sum(result.parts.values()))
+
+
+def test_notebook_07_counts_progressive_resizing_tta_and_every_ablation_run():
+    speeds = FixedSpeeds()
+    result = forecast_notebook("07", "full", speeds)
+    recipe, ablation = modern_recipes(False, torch.device("cpu"))
+    assert (recipe.epochs, recipe.widths, ablation.widths, ablation.epochs) == (
+        7,
+        (32, 64, 128),
+        (16, 32, 64),
+        1,
+    )
+    total = round(7 * (50_000 // 512))
+    low = round(0.7 * total)
+    assert (total, low) == (679, 475)  # as the committed notebook prints
+    small = speeds.fast_net_step(FastNetStep((32, 64, 128), 24, 512))
+    large = speeds.fast_net_step(FastNetStep((32, 64, 128), 32, 512))
+    # the step table before it already ran 32x32 steps: only the 24x24 ones pay a set-up
+    expected = small.total(low) + (total - low) * large.each + total * 512 * 1e-5
+    assert result.parts["training FastNet"] == pytest.approx(expected)
+    view = speeds.fast_net_view(FastNetStep((32, 64, 128), 32, 1000))
+    assert result.parts["testing FastNet"] == pytest.approx(view.total((1 + 2 + 6) * 10))
+    # the baseline and 9 changed runs train; the tta ablation only tests the baseline again
+    baseline = speeds.fast_net_step(FastNetStep((16, 32, 64), 24, 512)).each
+    assert result.parts["ablation study"] > 9 * 68 * baseline
+    assert result.parts["figures"] == 5 * 0.5
+
+
+def test_every_part_of_the_work_scales_with_the_speed_and_the_fixed_costs_do_not():
+    slow, fast = (forecast_all("full", FixedSpeeds(scale=s)) for s in (2.0, 1.0))
+    for a, b in zip(slow, fast, strict=True):
+        for part, seconds in a.parts.items():
+            if part in ("start-up and imports", "figures", "loading the data", "images/s table"):
+                assert seconds == b.parts[part]
+            else:
+                assert seconds == pytest.approx(2 * b.parts[part]), (a.notebook, part)
+
+
+def test_the_smoke_profile_is_faster_for_every_notebook_and_covers_all():
+    speeds = FixedSpeeds()
+    full, smoke = forecast_all("full", speeds), forecast_all("smoke", speeds)
+    assert [f.notebook for f in full] == ["01", "02", "03", "04", "05", "06", "07"]
+    for f, s in zip(full, smoke, strict=True):
+        assert s.seconds <= f.seconds and s.profile == "smoke"
+    assert smoke[6].seconds < full[6].seconds / 10
+
+
+def test_a_gpu_machine_times_notebook_06_on_both_and_07_takes_the_gpu_recipe():
+    cpu = forecast_notebook("06", "full", FixedSpeeds("cpu"))
+    gpu = forecast_notebook("06", "full", FixedSpeeds("cuda"))
+    assert gpu.parts["timed steps"] == pytest.approx(2 * cpu.parts["timed steps"])
+    recipe, _ = modern_recipes(False, torch.device("cuda"))
+    assert recipe.name == "gpu" and recipe.low_res_size == 0
+    parts = forecast_notebook("07", "full", FixedSpeeds("cuda")).parts
+    step = FixedSpeeds().fast_net_step(FastNetStep(recipe.widths, 32, recipe.batch_size))
+    steps = round(recipe.epochs * (50_000 // recipe.batch_size))
+    # the same steps as the step table's second row, which paid their set-up
+    assert parts["training FastNet"] == pytest.approx(
+        steps * step.each + steps * recipe.batch_size * 1e-5
+    )
+
+
+def test_smoke_values_of_notebook_07_are_those_its_parameters_cell_names():
+    cells = json.loads((NOTEBOOKS / "07_faster_and_better.ipynb").read_text())["cells"]
+    parameters = "".join(next(c for c in cells if "parameters" in c["metadata"].get("tags", []))
+                         ["source"])  # fmt: skip
+    for name, value in SMOKE_07.items():
+        line = next(line for line in parameters.splitlines() if line.startswith(f"{name} "))
+        shown = json.dumps(value) if isinstance(value, str) else f"{value:g}"
+        assert f"(smoke: {shown})" in line, name
+
+
+FIGURE_CALLS = re.compile(
+    r"^\s*(image_grid|class_balance_bars|loss_curve|per_class_bars|confusion_heatmap|"
+    r"filter_grid|feature_map_grid|mistakes_grid|ablation_chart|accuracy_vs_time)\(",
+    re.MULTILINE,
+)
+
+
+@pytest.mark.parametrize("number", sorted(forecast.FIGURES))
+def test_figure_counts_follow_the_notebooks(number):
+    notebook = next(NOTEBOOKS.glob(f"{number}_*.ipynb"))
+    cells = json.loads(notebook.read_text())["cells"]
+    code = "\n".join("".join(c["source"]) for c in cells if c["cell_type"] == "code")
+    drawn = len(FIGURE_CALLS.findall(code))
+    assert forecast.FIGURES[number] + (number == "07") == drawn
+
+
+def test_format_seconds():
+    assert [format_seconds(s) for s in (7.4, 65, 3725)] == ["7 s", "1 min 05 s", "1 h 02 min"]
+
+
+def test_measured_speeds_time_real_steps_once_and_scale_emulated_bfloat16(monkeypatch):
+    sample = load_split("sample", "test")
+    speeds = MeasuredSpeeds(torch.device("cpu"), sample, startup=1.0, load={}, figure=0.1)
+    step = speeds.net_step(8)
+    assert 0 < step.each and speeds.net_step(8) is step  # remembered, not measured again
+    assert speeds.on_cpu() is speeds and speeds.net_test_per_image() > 0
+    speeds.native_bfloat16 = False
+    measured = []
+    real = MeasuredSpeeds._batch
+    monkeypatch.setattr(
+        MeasuredSpeeds, "_batch", lambda self, n: measured.append(n) or real(self, n)
+    )
+    timing = speeds.fast_net_step(FastNetStep((4, 8, 8), 24, 256, bfloat16=True))
+    assert measured == [32] and timing.each > 0  # timed on 32 images, scaled to 256
+    assert make_recipe("cpu").batch_size == 512
