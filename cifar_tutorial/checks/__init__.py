@@ -13,7 +13,8 @@ answer with ``name = ...  # your code here`` for every name it binds, so the che
 "Not yet: replace `...` with your answer" and the notebook still runs to the end.
 
 Checkers live in one module per notebook: :mod:`.data` (01), :mod:`.network` (02),
-:mod:`.loss` (03). A checker is a function decorated with :func:`checker`::
+:mod:`.loss` (03), :mod:`.training` (04), :mod:`.testing` (05), :mod:`.device` (06),
+:mod:`.modern` (07). A checker is a function decorated with :func:`checker`::
 
     @checker("start from ToTensor, then Normalize")       # said while the answer is `...`
     def transform(answer, photo) -> Feedback:
