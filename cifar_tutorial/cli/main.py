@@ -20,6 +20,8 @@ EXAMPLES = """examples:
   cifar-tutorial list
   cifar-tutorial prefetch --from-archive cifar-10-python.tar.gz
   cifar-tutorial exercises                           regenerate the student edition exercises/
+  cifar-tutorial doctor                              is this laptop ready? each notebook's time
+  cifar-tutorial bundle /media/usb --torch-cpu       an offline install kit for a workshop
 """
 
 
@@ -91,6 +93,29 @@ def build_parser() -> argparse.ArgumentParser:
     doctor.add_argument(
         "--no-forecast", action="store_true", help="skip the speed check and the time forecast"
     )
+
+    bundle = commands.add_parser("bundle", help="write an offline install kit (a USB stick)")
+    bundle.add_argument("folder", metavar="DIR", help="where the kit goes")
+    bundle.add_argument(
+        "--platform",
+        action="append",
+        help="pip platform tag of the laptops, e.g. win_amd64, macosx_11_0_arm64, "
+        "manylinux2014_x86_64; repeat for more tags (default: this machine's)",
+    )
+    bundle.add_argument("--python-version", metavar="X.Y", help="the laptops' Python")
+    bundle.add_argument(
+        "--torch-cpu", action="store_true", help="PyTorch's CPU-only wheels (much smaller)"
+    )
+    bundle.add_argument(
+        "--without-torch", action="store_true", help="leave torch and torchvision out"
+    )
+    bundle.add_argument("--find-links", action="append", metavar="DIR", help="passed to pip")
+    bundle.add_argument("--no-index", action="store_true", help="passed to pip")
+    bundle.add_argument("--data-archive", metavar="FILE", help="the CIFAR-10 .tar.gz to include")
+    bundle.add_argument("--data-root", metavar="DIR", help="where to look for the archive")
+    bundle.add_argument("--no-data", action="store_true", help="no CIFAR-10 in the kit")
+    bundle.add_argument("--no-site", action="store_true", help="do not build the website")
+    bundle.add_argument("--source", metavar="DIR", help="the repository (default: here)")
 
     prefetch = commands.add_parser("prefetch", help="fetch CIFAR-10 once, or install an archive")
     prefetch.add_argument(
@@ -174,6 +199,23 @@ def dispatch(args: argparse.Namespace) -> int:
         from .exercises import exercises_command
 
         return exercises_command(args.notebook_dir, args.output_dir, check=args.check)
+    if args.command == "bundle":
+        from .bundle import bundle_command
+
+        return bundle_command(
+            args.folder,
+            source=args.source,
+            platforms=args.platform,
+            python_version=args.python_version,
+            torch_cpu=args.torch_cpu,
+            without_torch=args.without_torch,
+            find_links=args.find_links,
+            no_index=args.no_index,
+            data_archive=args.data_archive,
+            data_root=args.data_root,
+            no_data=args.no_data,
+            no_site=args.no_site,
+        )
     from .prefetch import prefetch_command
 
     return prefetch_command(args.data_root, args.from_archive)

@@ -1,0 +1,377 @@
+"""``cifar-tutorial bundle DIR``: everything a laptop without network needs, on one folder.
+
+The kit (a USB stick for a workshop) holds:
+
+* ``wheels/``: this project's wheel and every dependency's, for a chosen platform and Python
+  version, fetched by pip's own ``pip download`` (optionally PyTorch's CPU-only wheels,
+  several times smaller than the CUDA ones);
+* ``data/``: the CIFAR-10 archive and its SHA-256 checksum;
+* ``notebooks/`` (the solutions edition) and ``exercises/`` (the student edition) when the
+  repository has it;
+* ``site/``: the course website, built with mkdocs when it can be, readable in a browser;
+* ``docs/``: the instructor's guide and the other documents;
+* ``install.sh`` (Linux, macOS) and ``install.bat`` (Windows): a virtual environment,
+  ``pip install --no-index --find-links wheels``, CIFAR-10 from the archive, then
+  ``cifar-tutorial doctor``;
+* ``README.md``: what is in the kit, how big it is, how long each step took.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ..errors import ParameterError, TutorialError
+from ..paths import pretty_path, resolve_data_root
+
+PROJECT = "cifar-tutorial"
+TORCH_PACKAGES = ("torch", "torchvision")
+TORCH_CPU_INDEX = "https://download.pytorch.org/whl/cpu"  # PyTorch's CPU-only wheels
+OFFICIAL_ARCHIVE = "cifar-10-python.tar.gz"
+KIT_FOLDERS = ("notebooks", "exercises")
+DOCS = ("docs",)
+TEMPLATES = Path(__file__).with_name("kit")
+
+
+@dataclass
+class Kit:
+    """What ``bundle`` wrote, and how long each step took."""
+
+    folder: Path
+    steps: dict[str, float] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+
+    def timed(self, name: str, action, *args, **kwargs):
+        start = time.perf_counter()
+        result = action(*args, **kwargs)
+        self.steps[name] = time.perf_counter() - start
+        return result
+
+
+def find_source(source: str | None) -> Path:
+    """The repository the kit is made from: it has ``pyproject.toml`` and ``notebooks/``."""
+    if source is None:
+        here = Path(__file__).resolve().parents[2]
+        candidates = [Path.cwd(), here]
+    else:
+        candidates = [Path(source).expanduser()]
+    for folder in candidates:
+        if (folder / "pyproject.toml").is_file() and (folder / "notebooks").is_dir():
+            return folder.resolve()
+    raise ParameterError(
+        "--source", source or str(Path.cwd()), "the cifar-tutorial repository (a folder with "
+        "pyproject.toml and notebooks/); run the command there or give --source"
+    )  # fmt: skip
+
+
+def pip(*args: str, cwd: Path | None = None) -> None:
+    """Run pip in this interpreter; a failure ends as one line with pip's last words."""
+    command = [sys.executable, "-m", "pip", *args]
+    done = subprocess.run(command, capture_output=True, text=True, cwd=cwd)
+    if done.returncode:
+        last = (done.stderr.strip() or done.stdout.strip()).splitlines()[-3:]
+        raise TutorialError(f"pip {args[0]} failed: {' / '.join(last)}")
+
+
+def project_requirements(wheel: Path, without_torch: bool) -> list[str]:
+    """The dependencies the project's wheel declares (extras left out), and without torch
+    and torchvision on request."""
+    from email.parser import Parser
+    from zipfile import ZipFile
+
+    with ZipFile(wheel) as archive:
+        name = next(n for n in archive.namelist() if n.endswith(".dist-info/METADATA"))
+        metadata = Parser().parsestr(archive.read(name).decode())
+    requirements = [r for r in metadata.get_all("Requires-Dist") or [] if "extra ==" not in r]
+    if without_torch:
+        requirements = [r for r in requirements if requirement_name(r) not in TORCH_PACKAGES]
+    return requirements
+
+
+def requirement_name(requirement: str) -> str:
+    """``"torch>=2.4"`` -> ``"torch"``."""
+    for index, char in enumerate(requirement):
+        if not (char.isalnum() or char in "-_."):
+            return requirement[:index].lower()
+    return requirement.lower()
+
+
+def download_wheels(
+    kit: Kit,
+    source: Path,
+    *,
+    platforms: list[str],
+    python_version: str | None,
+    torch_cpu: bool,
+    without_torch: bool,
+    find_links: list[str],
+    no_index: bool,
+) -> None:
+    """The project's wheel (built from ``source``) and its dependencies' wheels."""
+    wheels = kit.folder / "wheels"
+    wheels.mkdir(parents=True, exist_ok=True)
+    for old in wheels.glob("cifar_tutorial-*.whl"):
+        old.unlink()
+    kit.timed("building the project's wheel", pip, "wheel", "--quiet", "--no-deps",
+              "--wheel-dir", str(wheels), str(source))  # fmt: skip
+    project = next(wheels.glob("cifar_tutorial-*.whl"))
+    options = ["--dest", str(wheels), "--only-binary=:all:", "--quiet"]
+    for platform in platforms:
+        options += ["--platform", platform]
+    if python_version:
+        options += ["--python-version", python_version]
+    for link in find_links:
+        options += ["--find-links", link]
+    if no_index:
+        options.append("--no-index")
+    requirements = project_requirements(project, without_torch)
+    if torch_cpu and not without_torch:
+        torch = [r for r in project_requirements(project, False) if r not in requirements]
+        kit.timed("downloading PyTorch (CPU-only wheels)", pip, "download", *options,
+                  "--index-url", TORCH_CPU_INDEX, *torch)  # fmt: skip
+        kit.notes.append(f"PyTorch: CPU-only wheels from {TORCH_CPU_INDEX}.")
+    elif not without_torch:
+        requirements = project_requirements(project, False)
+    kit.timed("downloading the dependencies", pip, "download", *options, *requirements)
+    if without_torch:
+        kit.notes.append(
+            "PyTorch is not in this kit (--without-torch): the laptops must have torch and "
+            "torchvision installed already; the install script checks."
+        )
+
+
+def copy_data(kit: Kit, archive: Path | None) -> None:
+    """The CIFAR-10 archive and a ``SHA256SUMS`` file the install scripts check it against."""
+    if archive is None:
+        kit.notes.append(
+            "No CIFAR-10 archive in this kit: the laptops can run the smoke profile (the "
+            "embedded sample); give --data-archive to add it."
+        )
+        return
+    folder = kit.folder / "data"
+    folder.mkdir(parents=True, exist_ok=True)
+    target = folder / archive.name
+    kit.timed("copying CIFAR-10", shutil.copyfile, archive, target)
+    digest = kit.timed("checksumming CIFAR-10", sha256, target)
+    (folder / "SHA256SUMS").write_text(f"{digest}  {target.name}\n")
+
+
+def sha256(path: Path) -> str:
+    """The SHA-256 checksum of a file, read in blocks."""
+    hasher = hashlib.sha256()
+    with path.open("rb") as file:
+        for block in iter(lambda: file.read(1 << 20), b""):
+            hasher.update(block)
+    return hasher.hexdigest()
+
+
+def find_archive(data_archive: str | None, data_root: str | None, no_data: bool) -> Path | None:
+    """The archive to put in the kit: the one given, else the official archive in the data
+    root; ``None`` when there is none (or with ``--no-data``)."""
+    if no_data:
+        return None
+    if data_archive is not None:
+        path = Path(data_archive).expanduser()
+        if not path.is_file():
+            raise ParameterError("--data-archive", data_archive, "an existing .tar.gz file")
+        return path
+    official = resolve_data_root(data_root) / OFFICIAL_ARCHIVE
+    return official if official.is_file() else None
+
+
+def copy_course(kit: Kit, source: Path) -> None:
+    """Both editions of the notebooks, the documents, the instructor's guide."""
+    for name in (*KIT_FOLDERS, *DOCS):
+        folder = source / name
+        if folder.is_dir():
+            skip = shutil.ignore_patterns(".ipynb_checkpoints", "__pycache__")
+            shutil.copytree(folder, kit.folder / name, dirs_exist_ok=True, ignore=skip)
+        elif name == "exercises":
+            kit.notes.append("No student edition (exercises/) in the repository yet.")
+    if not (source / "docs" / "instructor.md").is_file():
+        kit.notes.append("No instructor's guide (docs/instructor.md) in the repository yet.")
+
+
+def build_site(kit: Kit, source: Path) -> None:
+    """The course website: built with mkdocs into the kit, else a ``site/`` already built."""
+    target = kit.folder / "site"
+    if (source / "mkdocs.yml").is_file() and shutil.which("mkdocs", path=bin_path()):
+        command = [shutil.which("mkdocs", path=bin_path()), "build", "--quiet",
+                   "--site-dir", str(target)]  # fmt: skip
+        env = {**os.environ, "NO_MKDOCS_2_WARNING": "1"}
+        start = time.perf_counter()
+        done = subprocess.run(command, cwd=source, capture_output=True, text=True, env=env)
+        kit.steps["building the website"] = time.perf_counter() - start
+        if done.returncode == 0:
+            return
+        last = (done.stderr.strip() or done.stdout.strip()).splitlines()[-1:]
+        kit.notes.append(f"The website could not be built here ({' '.join(last)}).")
+    if (source / "site" / "index.html").is_file():
+        shutil.copytree(source / "site", target, dirs_exist_ok=True)
+        kit.notes.append("The website is the copy built earlier in the repository (site/).")
+        return
+    kit.notes.append(
+        "No website in this kit: mkdocs is not installed here (pip install -e '.[site]', "
+        "then bundle again), and the repository has no built site/."
+    )
+
+
+def bin_path() -> str:
+    """This interpreter's scripts folder first, then ``PATH``."""
+    return os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")])
+
+
+def write_scripts(kit: Kit) -> None:
+    """``install.sh`` and ``install.bat`` from the templates next to this module."""
+    for name in ("install.sh", "install.bat"):
+        text = (TEMPLATES / name).read_text()
+        target = kit.folder / name
+        target.write_bytes(text.replace("\n", "\r\n").encode() if name.endswith(".bat")
+                           else text.encode())  # fmt: skip
+        target.chmod(0o755)
+
+
+def folder_size(folder: Path) -> int:
+    return sum(p.stat().st_size for p in folder.rglob("*") if p.is_file())
+
+
+def megabytes(size: int) -> str:
+    return f"{size / 1e6:,.0f} MB" if size >= 1e6 else f"{size / 1e3:,.0f} kB"
+
+
+def write_readme(kit: Kit, platforms: list[str], python_version: str | None) -> str:
+    """The kit's README: contents and sizes, the steps' measured times, how to install."""
+    parts = []
+    for name in ("wheels", "data", *KIT_FOLDERS, "site", "docs"):
+        folder = kit.folder / name
+        if folder.is_dir():
+            count = sum(1 for p in folder.rglob("*") if p.is_file())
+            parts.append(f"| `{name}/` | {count} files | {megabytes(folder_size(folder))} |")
+    target = ", ".join(platforms) if platforms else "this machine's platform"
+    python = python_version or ".".join(map(str, sys.version_info[:2]))
+    total = folder_size(kit.folder)
+    steps = [f"| {name} | {seconds:.1f} s |" for name, seconds in kit.steps.items()]
+    text = KIT_README.format(
+        size=megabytes(total),
+        target=target,
+        python=python,
+        contents="\n".join(parts),
+        steps="\n".join(steps),
+        notes="\n".join(f"- {note}" for note in kit.notes) or "- Everything is included.",
+    )
+    (kit.folder / "README.md").write_text(text)
+    return megabytes(folder_size(kit.folder))
+
+
+KIT_README = """# cifar-tutorial: the offline kit
+
+Everything a laptop needs for the course, with no network: copy this folder (a USB stick
+works) and run the install script. **Size: {size}.** Wheels for {target}, Python {python}.
+
+| folder | what | size |
+| --- | --- | ---: |
+{contents}
+
+## Install
+
+- Linux and macOS: `sh install.sh` (or `sh install.sh ~/cifar-venv` for another place)
+- Windows: double-click `install.bat` (or run it in a terminal)
+
+The script makes a virtual environment (`cifar-venv` next to the kit unless told otherwise),
+installs with `pip install --no-index --find-links wheels cifar-tutorial` (nothing is fetched
+from the network), checks the CIFAR-10 archive against `data/SHA256SUMS` and puts it in place
+with `cifar-tutorial prefetch --from-archive`, and ends with `cifar-tutorial doctor`: one
+line per item and each notebook's predicted time on that laptop. It prints how long each of
+its steps took. Then: `cifar-venv/bin/jupyter lab --notebook-dir notebooks` (solutions
+edition) or `--notebook-dir exercises` (student edition); `site/index.html` is the course
+website, to read in a browser.
+
+## How long building this kit took
+
+| step | time |
+| --- | ---: |
+{steps}
+
+## Notes
+
+{notes}
+"""
+
+
+def bundle_command(
+    folder: str,
+    *,
+    source: str | None = None,
+    platforms: list[str] | None = None,
+    python_version: str | None = None,
+    torch_cpu: bool = False,
+    without_torch: bool = False,
+    find_links: list[str] | None = None,
+    no_index: bool = False,
+    data_archive: str | None = None,
+    data_root: str | None = None,
+    no_data: bool = False,
+    no_site: bool = False,
+) -> int:
+    """Write the kit into ``folder``; print what it holds."""
+    if torch_cpu and without_torch:
+        raise ParameterError("--torch-cpu", "with --without-torch", "one of the two")
+    repository = find_source(source)
+    archive = find_archive(data_archive, data_root, no_data)
+    kit = Kit(Path(folder).expanduser())
+    kit.folder.mkdir(parents=True, exist_ok=True)
+    start = time.perf_counter()
+    print(f"Writing the offline kit into {pretty_path(kit.folder)} ...", flush=True)
+    download_wheels(kit, repository, platforms=platforms or [], python_version=python_version,
+                    torch_cpu=torch_cpu, without_torch=without_torch,
+                    find_links=find_links or [], no_index=no_index)  # fmt: skip
+    copy_data(kit, archive)
+    kit.timed("copying notebooks and documents", copy_course, kit, repository)
+    if no_site:
+        kit.notes.append("No website in this kit (--no-site).")
+    else:
+        build_site(kit, repository)
+    write_scripts(kit)
+    kit.steps["all of it"] = time.perf_counter() - start
+    size = write_readme(kit, platforms or [], python_version)
+    for name, seconds in kit.steps.items():
+        print(f"  {name}: {seconds:.1f} s")
+    for note in kit.notes:
+        print(f"  note: {note}")
+    print(f"The kit is ready: {pretty_path(kit.folder)}, {size}; see its README.md.")
+    return 0
+
+
+def verify_checksums(folder: Path) -> list[str]:
+    """The files of ``folder/SHA256SUMS`` whose checksum differs (or that are missing)."""
+    bad = []
+    for line in (folder / "SHA256SUMS").read_text().splitlines():
+        digest, _, name = line.partition("  ")
+        path = folder / name.strip()
+        if not path.is_file() or sha256(path) != digest.strip():
+            bad.append(name.strip())
+    return bad
+
+
+def main(argv: list[str]) -> int:
+    """``python -m cifar_tutorial.cli.bundle verify DIR``: the install scripts' check."""
+    if len(argv) != 2 or argv[0] != "verify":
+        print("usage: python -m cifar_tutorial.cli.bundle verify DIR", file=sys.stderr)
+        return 2
+    bad = verify_checksums(Path(argv[1]))
+    for name in bad:
+        print(f"{name}: damaged or missing (its SHA-256 is not the one in SHA256SUMS); copy "
+              "the kit again", file=sys.stderr)  # fmt: skip
+    if not bad:
+        print("CIFAR-10 archive: checksum verified.")
+    return 1 if bad else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
