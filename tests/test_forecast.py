@@ -188,3 +188,30 @@ def test_measured_speeds_time_real_steps_once_and_scale_emulated_bfloat16(monkey
     timing = speeds.fast_net_step(FastNetStep((4, 8, 8), 24, 256, bfloat16=True))
     assert measured == [32] and timing.each > 0  # timed on 32 images, scaled to 256
     assert make_recipe("cpu").batch_size == 512
+
+
+def test_the_benchmark_sets_each_forecast_beside_its_measured_run():
+    from benchmarks import forecast_accuracy as bench
+
+    forecasts = {"04": {"seconds": 25.0}, "07": {"seconds": 500.0}, "05": {"seconds": 9.0}}
+    run = {"notebooks": [
+        {"notebook": "04_train", "status": "completed", "seconds": 20.0},
+        {"notebook": "07_faster_and_better", "status": "completed", "seconds": 400.0},
+        {"notebook": "05_test", "status": "failed", "seconds": 3.0},
+    ]}  # fmt: skip
+    rows = bench.compare(forecasts, run, tolerance=0.3)
+    assert [(r["notebook"], r["within"]) for r in rows] == [
+        ("04_train", True), ("07_faster_and_better", True), ("05_test", False)
+    ]  # fmt: skip
+    assert rows[0]["error"] == pytest.approx(0.25) and rows[2]["measured_seconds"] is None
+    report = {
+        "machine": {"cpu": "Test CPU", "cpu_count": 2, "torch": "2.x", "torch_threads": 2,
+                    "cpu_capability": "AVX2"},
+        "check": {"native_bfloat16": False, "device": "cpu", "check_seconds": 12.0,
+                  "steps_seconds": 7.0, "startup_seconds": 3.1},
+        "profile": "full", "tolerance": 0.3, "rows": rows,
+    }  # fmt: skip
+    table = bench.markdown(report)
+    assert "Machine: Test CPU, 2 cores" in table and "CPU capability AVX2" in table
+    assert "| 04_train | 25 s | 20 s | +25% | yes |" in table
+    assert "| 05_test | 9 s | not run | - | no |" in table
