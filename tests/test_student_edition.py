@@ -159,6 +159,18 @@ def test_command_writes_and_checks_the_student_edition(tmp_path, capsys, monkeyp
     assert "up to date" in capsys.readouterr().out
     assert main(["exercises", "--notebook-dir", "nowhere"]) == 2
     assert "--notebook-dir='nowhere' is not allowed" in capsys.readouterr().err
+    (tmp_path / "a-file").write_text("")
+    assert main(["exercises", "--output-dir", "a-file"]) == 2
+    assert "--output-dir='a-file' is not allowed: --output-dir must be a folder" in (
+        capsys.readouterr().err
+    )
+    broken = nbformat.read(tmp_path / "notebooks" / "09_lesson.ipynb", as_version=4)
+    broken.cells[3].source = "print(x * x)"
+    nbformat.write(broken, tmp_path / "notebooks" / "09_lesson.ipynb")
+    assert main(["exercises"]) == 2
+    error = capsys.readouterr().err
+    assert error.startswith("cifar-tutorial: error: 09_lesson.ipynb, cell 3: the answer binds no")
+    assert error.count("\n") == 1 and (tmp_path / "exercises" / "09_lesson.ipynb").is_file()
 
 
 def test_committed_student_edition_is_what_the_notebooks_generate():

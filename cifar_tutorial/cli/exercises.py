@@ -18,6 +18,8 @@ def exercises_command(
     if not source.is_dir():
         raise ParameterError("--notebook-dir", str(source), "a folder holding the notebooks")
     target = Path(output_dir) if output_dir is not None else source.parent / "exercises"
+    if target.exists() and not target.is_dir():
+        raise ParameterError("--output-dir", str(target), "a folder (made if missing)")
     if check:
         found = differences(source, target)
         for line in found:
