@@ -9,6 +9,7 @@ process must have no child left (psutil).
 from __future__ import annotations
 
 import json
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -16,9 +17,14 @@ from pathlib import Path
 import psutil
 import pytest
 import torch
+import torch.nn as nn
 
-from cifar_tutorial.distributed import all_reduce_demo, launch_function, run_torchrun
+from cifar_tutorial.data import load_split
+from cifar_tutorial.distributed import ShardedLoader, all_reduce_demo, launch_function, run_torchrun
 from cifar_tutorial.errors import DistributedRunError
+from cifar_tutorial.models import Net
+from cifar_tutorial.seeding import seed_everything
+from cifar_tutorial.training import make_optimizer, make_recipe, make_scheduler
 
 pytestmark = pytest.mark.slow
 
@@ -90,6 +96,37 @@ def test_two_processes_end_with_the_weights_of_one(runs):
     assert 0.2 < two["test_accuracy"] < 1  # it learned something in 2 epochs on the sample
 
 
+def test_two_processes_compute_one_process_averaging_two_half_batches_bit_for_bit(runs):
+    """What differs between one and two processes is only the rounding of the batch average."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)  # as each of the two processes
+    try:
+        data = load_split("sample", "train")
+        recipe = make_recipe("fast", epochs=EPOCHS, batch_size=128)
+        halves = [ShardedLoader(data, 128, rank=r, world_size=2, flip=True) for r in (0, 1)]
+        seed_everything(0)
+        net = Net()
+        optimizer = make_optimizer(net, recipe)
+        scheduler = make_scheduler(optimizer, recipe, steps_per_epoch=len(halves[0]))
+        for epoch in range(EPOCHS):
+            for loader in halves:
+                loader.set_epoch(epoch)
+            for (x0, y0), (x1, y1) in zip(*halves, strict=True):
+                gradients = []
+                for images, labels in ((x0, y0), (x1, y1)):
+                    net.zero_grad(set_to_none=True)
+                    nn.functional.cross_entropy(net(images), labels).backward()
+                    gradients.append([p.grad for p in net.parameters()])
+                for p, g0, g1 in zip(net.parameters(), *gradients, strict=True):
+                    p.grad = (g0 + g1) / 2  # what DDP's all-reduce leaves on every rank
+                optimizer.step()
+                scheduler.step()
+    finally:
+        torch.set_num_threads(threads)
+    _, two_weights = results(runs, "two")
+    assert max_difference(net.state_dict(), two_weights) == 0.0
+
+
 def test_a_worker_killed_mid_epoch_is_restarted_and_the_run_matches(runs):
     log = (runs / "crashed.log").read_text()
     assert "[rank 1] crashing on purpose in epoch 2, step 10" in log
@@ -121,7 +158,9 @@ def test_a_run_past_its_timeout_is_stopped_with_all_its_processes(tmp_path):
 
 
 def test_all_reduce_leaves_every_rank_with_the_sum(tmp_path):
+    handlers = {sig: signal.getsignal(sig) for sig in (signal.SIGINT, signal.SIGTERM)}
     got = launch_function(all_reduce_demo, 2)
+    assert {sig: signal.getsignal(sig) for sig in handlers} == handlers  # Ctrl-C as before
     assert sorted(got) == [0, 1]
     assert got[0]["had"] == [1.0, 2.0, 3.0] and got[1]["had"] == [2.0, 4.0, 6.0]
     assert got[0]["sum"] == got[1]["sum"] == [3.0, 6.0, 9.0]

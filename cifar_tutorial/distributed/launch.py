@@ -20,6 +20,7 @@ import time
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import torch
@@ -29,6 +30,9 @@ from ..validation import check_choice, check_int
 
 BACKENDS = ("auto", "gloo", "nccl")
 TRAIN_MODULE = "cifar_tutorial.distributed.train"
+_HANDLED_SIGNALS = [signal.SIGTERM, signal.SIGINT] + [
+    getattr(signal, name) for name in ("SIGHUP", "SIGQUIT") if hasattr(signal, name)
+]
 
 
 def resolve_backend(backend: str = "auto") -> str:
@@ -125,11 +129,12 @@ def torchrun_command(
 
 
 def shown(command: Sequence[str]) -> str:
-    """The command as a learner would type it: ``torchrun ...`` instead of the full python path."""
+    """The command as a learner would type it: ``torchrun ...``, paths in the home as ``~``."""
     words = list(command)
     if words[1:3] == ["-m", "torch.distributed.run"]:
         words = ["torchrun", *words[3:]]
-    return shlex.join(words)
+    home = str(Path.home())
+    return shlex.join(words).replace(home + os.sep, "~" + os.sep)
 
 
 @dataclass
@@ -155,9 +160,10 @@ def run_torchrun(
 ) -> Finished:
     """Run ``torchrun`` for ``nproc`` processes of ``module``; raise one line if it fails.
 
-    The checks come first (backend, port, number of processes). Rank 0's lines are echoed
-    as they come. The processes run in a session of their own: on ``timeout``, an error or
-    Ctrl-C the whole group is stopped, so nothing is left running.
+    The checks come first (backend, port, number of processes). With ``echo`` the command
+    is printed, then rank 0's lines as they come. The processes run in a session of their
+    own: on ``timeout``, an error or Ctrl-C the whole group is stopped, so nothing is left
+    running.
     """
     backend = resolve_backend(backend)
     nproc = check_int("nproc", nproc, minimum=1, maximum=1024)
@@ -171,6 +177,8 @@ def run_torchrun(
         port = check_port(port)
     command = torchrun_command(nproc, [*script_args, "--backend", backend],
                                max_restarts=max_restarts, port=port, module=module)  # fmt: skip
+    if echo:
+        print("$", shown(command), flush=True)
     env = dict(os.environ, OMP_NUM_THREADS=str(threads_per_process(nproc)), PYTHONUNBUFFERED="1")
     start = time.perf_counter()
     process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
@@ -261,6 +269,9 @@ def launch_function(
     )
     previous = os.environ.get("OMP_NUM_THREADS")
     os.environ["OMP_NUM_THREADS"] = str(threads_per_process(nproc))
+    # the launcher replaces this process's signal handlers (Ctrl-C, SIGTERM) with its own:
+    # put them back afterwards, so that a notebook's "interrupt kernel" works as before
+    handlers = {sig: signal.getsignal(sig) for sig in _HANDLED_SIGNALS}
     try:
         return elastic_launch(config, function)(*args)
     except Exception as error:  # torch's ChildFailedError: a page of details
@@ -269,6 +280,9 @@ def launch_function(
             f"processes ({_first_line(error)})."
         ) from None
     finally:
+        for sig, handler in handlers.items():
+            if handler is not None:
+                signal.signal(sig, handler)
         if previous is None:
             os.environ.pop("OMP_NUM_THREADS", None)
         else:

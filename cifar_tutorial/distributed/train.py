@@ -128,8 +128,9 @@ def train(args: argparse.Namespace, device: torch.device) -> dict[str, Any]:
     on_gpu = [device.index] if device.type == "cuda" else None  # no device_ids on the CPU
     model = DistributedDataParallel(net, device_ids=on_gpu)
     criterion = nn.CrossEntropyLoss()
+    threads = torch.get_num_threads()
     say(f"{world_size} process{'es' if world_size > 1 else ''} ({dist.get_backend()}, "
-        f"{torch.get_num_threads()} threads each), {len(loader)} steps per epoch of "
+        f"{threads} thread{'s' if threads > 1 else ''} each), {len(loader)} steps per epoch of "
         f"{recipe.batch_size} images, {loader.local_batch_size} per process")  # fmt: skip
     if start_epoch:
         restart = os.environ.get("TORCHELASTIC_RESTART_COUNT", "0")
@@ -170,7 +171,7 @@ def train(args: argparse.Namespace, device: torch.device) -> dict[str, Any]:
     results = {
         "world_size": world_size,
         "backend": dist.get_backend(),
-        "threads_per_process": torch.get_num_threads(),
+        "threads_per_process": threads,
         "device": str(device),
         "batch_size": recipe.batch_size,
         "batch_size_per_process": loader.local_batch_size,
