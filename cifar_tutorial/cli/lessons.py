@@ -42,8 +42,11 @@ class Lesson:
     title: str  # the first heading, without its number: "Load and normalize CIFAR-10"
     summary: str  # the first paragraph after the heading
     learn: tuple[str, ...]  # the "You will learn" bullets
+    needs: str  # the "You need" paragraph, without its label
     measured_seconds: float | None  # what its last cell printed in the committed outputs
     exercises: tuple[Exercise, ...]
+    prose_words: int  # words in its markdown cells
+    code_cells: int  # code cells with code in them
 
     @property
     def name(self) -> str:
@@ -73,8 +76,11 @@ def read_lesson(path: str | os.PathLike) -> Lesson:
         title=title,
         summary=summary,
         learn=learn,
+        needs=labelled_paragraph(intro, "You need"),
         measured_seconds=measured_seconds(cells),
         exercises=tuple(find_exercises(cells)),
+        prose_words=sum(len(_source(c).split()) for c in cells if c["cell_type"] == "markdown"),
+        code_cells=sum(1 for c in cells if c["cell_type"] == "code" and _source(c).strip()),
     )
 
 
@@ -97,6 +103,14 @@ def parse_intro(markdown: str, name: str) -> tuple[str, str, tuple[str, ...]]:
             )
             break
     return title, summary, tuple(learn)
+
+
+def labelled_paragraph(markdown: str, label: str) -> str:
+    """The paragraph that starts with ``**label**``, without the label, on one line."""
+    for paragraph in _paragraphs(markdown.splitlines()):
+        if paragraph.startswith(f"**{label}**"):
+            return " ".join(paragraph.removeprefix(f"**{label}**").split()).lstrip(":").strip()
+    return ""
 
 
 def measured_seconds(cells: list[dict[str, Any]]) -> float | None:

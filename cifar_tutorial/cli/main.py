@@ -1,4 +1,4 @@
-"""The command line: ``cifar-tutorial run | sweep | list | doctor | prefetch | exercises``.
+"""The command line: ``cifar-tutorial run | sweep | list | doctor | bundle | guide | prefetch | exercises``.
 
 This module only reads options and hands them to the module that does the work. Every
 mistake the user can fix ends as one line ``cifar-tutorial: error: ...`` and exit code 2.
@@ -117,6 +117,18 @@ def build_parser() -> argparse.ArgumentParser:
     bundle.add_argument("--no-site", action="store_true", help="do not build the website")
     bundle.add_argument("--source", metavar="DIR", help="the repository (default: here)")
 
+    guide = commands.add_parser("guide", help="write the instructor's guide from two runs")
+    guide.add_argument(
+        "--from-run",
+        dest="runs",
+        action="append",
+        required=True,
+        metavar="RUN_FOLDER",
+        help="a completed run folder; give one smoke and one full run",
+    )
+    guide.add_argument("-o", "--output", metavar="FILE", help="default: docs/instructor.md")
+    guide.add_argument("--notebook-dir", metavar="DIR")
+
     prefetch = commands.add_parser("prefetch", help="fetch CIFAR-10 once, or install an archive")
     prefetch.add_argument(
         "--data-root",
@@ -216,6 +228,10 @@ def dispatch(args: argparse.Namespace) -> int:
             no_data=args.no_data,
             no_site=args.no_site,
         )
+    if args.command == "guide":
+        from .guide import guide_command
+
+        return guide_command(args.runs, args.output, args.notebook_dir)
     from .prefetch import prefetch_command
 
     return prefetch_command(args.data_root, args.from_archive)
