@@ -222,6 +222,12 @@ def test_every_notebook_page_shows_its_text_figures_and_progress_bars(crawl: Cra
     assert downloads, "no download link"
     copy = Path(unquote(urlsplit(downloads[0]).path))
     assert copy.read_bytes() == lesson.path.read_bytes(), "the download is not the notebook"
+    student = REPO / "exercises" / lesson.path.name
+    if student.is_file():  # the student edition, where the notebook has one
+        links = [url for url in page.links if url.endswith(f"/exercises/{lesson.path.name}")]
+        assert links, "no link to the student edition"
+        copy = Path(unquote(urlsplit(links[0]).path))
+        assert copy.read_bytes() == student.read_bytes(), "the download is not the student edition"
 
 
 def test_the_home_page_gives_each_notebook_its_time_and_what_it_teaches(crawl: Crawl) -> None:
