@@ -438,8 +438,8 @@ def _notebook_sections(
 
 def _setup_section(smoke_total: float) -> list[str]:
     check = (
-        "`.venv/bin/cifar-tutorial doctor`: every line should say ok or warn, with a fix under "
-        "each problem"
+        "`.venv/bin/cifar-tutorial doctor` (every line should say [OK] or [WARN], with a fix "
+        "under each problem, and its forecast of each notebook's time on that laptop)"
     )
     return [
         "## Set-up: send this a week before",
@@ -526,9 +526,11 @@ def _problems(rows: dict[str, str]) -> list[str]:
     out = [
         "## Problems learners hit most, and the fix",
         "",
-        "First, `cifar-tutorial doctor` on the laptop: it checks Python, torch, the JupyterLab",
-        "kernels, the data and the notebooks, and prints a fix under each line that fails. The",
-        "most frequent case it catches is the wrong kernel: the notebooks need **Python 3",
+        "First, `cifar-tutorial doctor` on the laptop: one [OK], [WARN] or [FAIL] line each for",
+        "Python, torch, the JupyterLab kernel, the data, free disk, the devices and the notebooks,",
+        "a fix under each problem, and a forecast of each notebook's time on that laptop to",
+        "compare with the times here. The most frequent case it catches is the wrong kernel:",
+        "the notebooks need **Python 3",
         "(ipykernel)** from the course's environment (`ModuleNotFoundError: No module named",
         "'cifar_tutorial'` in the first cell otherwise); pick it in JupyterLab's kernel menu, or",
         "register it with `.venv/bin/python -m ipykernel install --user`.",

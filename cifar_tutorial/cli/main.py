@@ -1,4 +1,5 @@
-"""The command line: ``cifar-tutorial run | sweep | list | doctor | bundle | guide | prefetch | exercises``.
+"""The command line: ``cifar-tutorial run | sweep | list | doctor | bundle | guide``,
+``prefetch`` and ``exercises``.
 
 This module only reads options and hands them to the module that does the work. Every
 mistake the user can fix ends as one line ``cifar-tutorial: error: ...`` and exit code 2.
