@@ -65,14 +65,14 @@ def index_markdown(
     """The home page: the README's overview, then one row per notebook."""
     overview = readme_overview(readme)
     rows = [
-        "| | notebook | what it teaches | time | download |",
-        "| ---: | --- | --- | ---: | --- |",
+        "| | notebook | what it teaches | time | exercises | download |",
+        "| ---: | --- | --- | ---: | ---: | --- |",
     ]
     for lesson in lessons:
         link = f"[{lesson.title}]({NOTEBOOK_FOLDER}/{lesson.name}.ipynb)"
         rows.append(
             f"| {int(lesson.number)} | {link} | {lesson.summary} | "
-            f"{format_seconds(lesson.measured_seconds)} | "
+            f"{format_seconds(lesson.measured_seconds)} | {len(lesson.exercises)} | "
             f"{download_links(lesson, has_student_edition, depth=0)} |"
         )
     return "\n".join(
@@ -85,8 +85,14 @@ def index_markdown(
             "",
             "Read the notebooks here, with the outputs of a real run, before installing anything;",
             "then [set up](setup.md) your machine and run them in JupyterLab, in this order.",
-            "Each download is the complete notebook with those outputs. This website needs no",
-            "internet connection: a copy on disk opens from its `index.html`.",
+            "*notebook* downloads the complete notebook, with those outputs"
+            + (
+                "; *student edition* the same with the exercises' answers left for you to write."
+                if has_student_edition
+                else "."
+            ),
+            "This website needs no internet connection: a copy on disk opens from its",
+            "`index.html`.",
             "",
             *rows,
             "",
@@ -168,7 +174,7 @@ def download_links(lesson: Lesson, has_student_edition: bool, depth: int) -> str
     links = [f'<a href="{root}{NOTEBOOK_FOLDER}/{name}" download>notebook</a> ({size})']
     if has_student_edition and (STUDENT_EDITION / name).is_file():
         href = f"{root}{STUDENT_EDITION.name}/{name}"
-        links.append(f'<a href="{href}" download>student edition, to fill in</a>')
+        links.append(f'<a href="{href}" download>student edition</a>')
     return ", ".join(links)
 
 

@@ -151,7 +151,8 @@ def test_the_home_page_has_the_overview_and_a_row_per_notebook():
             for line in page.splitlines()
             if f"({lesson.path.parent.name}/" in line and lesson.title in line
         )
-        assert site_hooks.format_seconds(lesson.measured_seconds) in row
+        time = site_hooks.format_seconds(lesson.measured_seconds)
+        assert f"| {time} | {len(lesson.exercises)} |" in row
         assert f'href="notebooks/{lesson.path.name}" download' in row
     assert "(instructor.md)" in page
     assert "instructor.md" not in site_hooks.index_markdown(LESSONS, readme, False, False)
