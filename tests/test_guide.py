@@ -100,7 +100,7 @@ def test_the_guide_takes_its_times_from_the_runs_and_its_lessons_from_the_notebo
     assert "| **all** | | **25 s** | **9.8 min** | **2** |" in guide
     assert "- thing one of 2;\n- thing two." in guide
     assert "**Learners need** a laptop." in guide
-    assert "in *The training loop* (cell 2): Exercise: the five steps (about 8 min), 8 min" in guide
+    assert "in *The training loop* (cell 2): Exercise: the five steps, 8 min" in guide
     assert (
         "in *Saving* (cell 5): Exercise. Save the weights yourself., 5 min (no time stated)"
         in guide

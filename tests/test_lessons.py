@@ -81,7 +81,7 @@ def test_exercises_are_the_cells_tagged_exercise_with_their_section_and_stated_t
     ]
     first, second = find_exercises(cells)
     assert (first.cell, first.section, first.minutes) == (2, "Shapes, layer by layer", 3.0)
-    assert first.title == "Exercise: predict the shape (about 3 min)"
+    assert first.title == "Exercise: predict the shape"
     assert (second.cell, second.section, second.minutes) == (5, "Parameters", None)
     assert second.title == "Exercise. Count the weights of `conv1` by hand."
     assert find_exercises([markdown("# Title"), code("x = 1")]) == []

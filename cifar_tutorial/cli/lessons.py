@@ -29,7 +29,7 @@ class Exercise:
 
     cell: int  # index of the tagged cell in the notebook
     section: str  # the heading of the section it is in
-    title: str  # its own first line (a heading or the first sentence of its prompt)
+    title: str  # its own first line (a heading or the first sentence of its prompt), no time
     minutes: float | None  # as its prompt states it, e.g. "(about 5 min)"; None if it does not
 
 
@@ -139,7 +139,7 @@ def find_exercises(cells: list[dict[str, Any]]) -> list[Exercise]:
                 Exercise(
                     cell=index,
                     section=section,
-                    title=_first_line(source),
+                    title=STATED_MINUTES.sub("", _first_line(source)).strip(),
                     minutes=float(stated["minutes"]) if stated else None,
                 )
             )
