@@ -145,10 +145,22 @@ def test_runs_that_cannot_make_a_guide_are_refused_in_one_line(checkout, runs, t
     stopped = write_run(tmp_path / "runs" / "c", "full", {"01_load": 7.0}, status="interrupted")
     with pytest.raises(TutorialError, match="is interrupted, not completed"):
         write_guide([runs[0], stopped], tmp_path / "g.md", notebooks)
-    partial = write_run(tmp_path / "runs" / "d", "full", {"01_load": 7.0})
-    with pytest.raises(TutorialError, match="did not run 02_train: run the whole collection"):
-        write_guide([runs[0], partial], tmp_path / "g.md", notebooks)
+    unrelated = write_run(tmp_path / "runs" / "d", "full", {"09_other": 7.0})
+    with pytest.raises(TutorialError, match="completed none of the notebooks there are now"):
+        write_guide([runs[0], unrelated], tmp_path / "g.md", notebooks)
     assert not (tmp_path / "g.md").exists()
+
+
+def test_a_notebook_added_since_the_runs_is_shown_as_not_timed(checkout, runs, tmp_path):
+    earlier = write_run(tmp_path / "runs" / "e", "full", {"01_load": 7.0})  # before 02 existed
+    guide = write_guide([runs[0], earlier], tmp_path / "g.md", checkout / "notebooks").read_text()
+    row = next(line for line in guide.splitlines() if line.startswith("| [2. Train]"))
+    assert "| not in these runs | not in these runs | 2 |" in row
+    assert "Not timed: [2. Train](../notebooks/02_train.ipynb)" in guide
+    assert "| **all** | | **4 s** | **7 s** | **2** |" in guide
+    assert "**Time**: not measured (these runs did not include it)" in guide
+    schedules = guide.split("## Schedules")[1].split("## Notebook by notebook")[0]
+    assert "2. Train" not in schedules
 
 
 def test_every_problem_quotes_a_row_of_the_reliability_notes():
