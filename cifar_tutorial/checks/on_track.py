@@ -1,0 +1,298 @@
+"""Are you on track? A run's own loss, accuracy and time against the ranges measured for it.
+
+The ranges come from measured runs of the notebooks' default settings, on the machine this
+project is developed on (a 2-core AMD EPYC, torch 2.14.1, no GPU): ``python -m
+benchmarks.on_track_ranges`` for notebooks 04 and 05 (seeds 0, 1, 2, both profiles) and 07 in
+the smoke profile; ``benchmarks/modern_recipe.py`` for notebook 07's full profile
+(docs/benchmarks.md). Each range is the measured minimum to maximum widened by a stated
+margin, since another seed or another machine's arithmetic moves a result a little. Times
+hold for a CPU like that one: up to twice as long still counts as on track (fewer or slower
+cores), and no time is judged on a GPU or MPS, where nothing was measured.
+
+With other settings than the defaults (another recipe, more epochs...) there is no measured
+range, and the cell says so instead of guessing.
+"""
+
+from __future__ import annotations
+
+import html
+import math
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, is_dataclass
+
+import torch
+
+SLOWER_STILL_ON_TRACK = 2.0  # a time up to this many times the measured maximum is fine
+MACHINE = "a 2-core AMD EPYC CPU (AVX2, no native bfloat16), torch 2.14.1"
+
+
+@dataclass(frozen=True)
+class Range:
+    """What a measured quantity should come to: from ``low`` to ``high``."""
+
+    low: float
+    high: float
+    measured: str  # what was measured, e.g. "61.0-62.6% over seeds 0, 1, 2"
+
+    @classmethod
+    def around(cls, low: float, high: float, margin: float, measured: str) -> Range:
+        """The measured ``low``-``high`` widened by ``margin`` on both sides."""
+        return cls(low - margin, high + margin, measured)
+
+
+@dataclass(frozen=True)
+class Expected:
+    """The measured ranges of one notebook's defaults on one data set."""
+
+    settings: Mapping[str, object]  # the recipe settings the measurements were made with
+    loss: Range | None = None
+    accuracy: Range | None = None
+    seconds: Range | None = None  # on a CPU like the one measured
+    source: str = ""
+
+
+# The fast recipe of notebook 04, as the measurements used it.
+_FAST = {
+    "name": "fast",
+    "epochs": 3,
+    "batch_size": 128,
+    "lr": 0.08,
+    "momentum": 0.9,
+    "nesterov": True,
+    "weight_decay": 0.0005,
+    "schedule": "onecycle",
+    "flip": True,
+}
+_ON_TRACK_BENCH = "benchmarks/on_track_ranges.py, seeds 0, 1, 2"
+
+EXPECTED: dict[tuple[str, str], Expected] = {
+    ("04", "cifar10"): Expected(
+        _FAST,
+        loss=Range.around(1.067, 1.116, 0.05, "1.067-1.116 over seeds 0, 1, 2"),
+        seconds=Range(0, 15.3, "15.3 s of training, mean of seeds 0, 1, 2"),
+        source=f"{_ON_TRACK_BENCH}; time: docs/benchmarks.md, variant (b)",
+    ),
+    ("04", "sample"): Expected(
+        _FAST,
+        loss=Range.around(1.882, 1.954, 0.1, "1.882-1.954 over seeds 0, 1, 2"),
+        seconds=Range(0, 1.6, "1.6 s of training, the fastest of seeds 0, 1, 2"),
+        source=_ON_TRACK_BENCH,
+    ),
+    ("05", "cifar10"): Expected(
+        {"dataset": "cifar10", **_FAST},
+        accuracy=Range.around(0.601, 0.618, 0.015, "60.1-61.8% over seeds 0, 1, 2"),
+        seconds=Range(0, 0.5, "0.5 s to test 10,000 images, mean of seeds 0, 1, 2"),
+        source=f"{_ON_TRACK_BENCH}; time: docs/benchmarks.md, variant (b)",
+    ),
+    ("05", "sample"): Expected(
+        {"dataset": "sample", **_FAST},
+        accuracy=Range.around(0.305, 0.338, 0.04, "30.5-33.8% over seeds 0, 1, 2"),
+        source=_ON_TRACK_BENCH,
+    ),
+    ("07", "cifar10"): Expected(
+        {"name": "cpu", "widths": (32, 64, 128), "epochs": 7.0, "batch_size": 512, "tta": 2},
+        loss=Range.around(0.863, 0.863, 0.03, "0.863 in one run, seed 0 (the committed outputs)"),
+        accuracy=Range.around(0.8534, 0.8557, 0.01, "85.34-85.57% over seeds 0, 1, 2"),
+        seconds=Range(0, 3.7 * 60, "3.7 min of training, mean of seeds 0, 1, 2"),
+        source="docs/benchmarks.md, benchmarks/modern_recipe.py --recipe cpu",
+    ),
+    ("07", "sample"): Expected(
+        {"name": "cpu", "widths": (16, 32, 64), "epochs": 2.0, "batch_size": 250, "tta": 2},
+        loss=Range.around(1.932, 1.972, 0.1, "1.932-1.972 over seeds 0, 1, 2"),
+        accuracy=Range.around(0.374, 0.418, 0.05, "37.4-41.8% over seeds 0, 1, 2"),
+        seconds=Range(0, 10.5, "10.5 s of training, the fastest of seeds 0, 1, 2"),
+        source=_ON_TRACK_BENCH,
+    ),
+}
+
+# What to look at when a result falls outside its range, by measure and direction.
+ADVICE = {
+    ("loss", "high"): {
+        "04": "look at the loss curve: did it fall at all, or jump up? A too high lr makes it "
+        "bounce, a too low one crawl; check that every epoch ran (resume) and that the "
+        "images were normalized.",
+        "07": "look at the loss curve and the per-epoch losses: a loss stuck high points to the "
+        "learning rate or batch size changed without the other (they go together).",
+    },
+    ("loss", "low"): {
+        "04": "lower than the measured runs: fine as such, but if you changed the recipe "
+        "(more epochs), check in notebook 5 that the test accuracy improved too.",
+        "07": "lower than the measured runs: did you switch label smoothing off? It keeps the "
+        "loss above about 0.5 on purpose.",
+    },
+    ("accuracy", "low"): {
+        "05": "look at how the weights were trained (the cell that loads them says which recipe "
+        "and data set), and whether the test images are normalized as the training images.",
+        "07": "look at the loss curve (did training settle?), and the ablation: a recipe "
+        "setting changed by accident shows there first.",
+    },
+    ("accuracy", "high"): {
+        "05": "above the measured range: good news, unless the network was tested on images it "
+        "was trained on; check that the test split is the one loaded.",
+        "07": "above the measured range: good news, unless the test split is not the one "
+        "loaded; check the summary lines at the top.",
+    },
+    ("seconds", "high"): {
+        "any": "look at torch.get_num_threads() ({threads} here), other programs using the CPU, "
+        "a laptop on battery or in power-saving mode.",
+    },
+}
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """One line of the report: on track (True), not (False), or nothing to compare (None)."""
+
+    on_track: bool | None
+    text: str
+
+
+class Report:
+    """The verdicts of one "Are you on track?" cell; shown as lines of text or coloured HTML."""
+
+    def __init__(self, verdicts: list[Verdict], source: str) -> None:
+        self.verdicts = verdicts
+        self.source = source
+
+    @property
+    def on_track(self) -> bool:
+        """Whether nothing measured fell outside its range."""
+        return all(v.on_track is not False for v in self.verdicts)
+
+    def __str__(self) -> str:
+        marks = {True: "On track:", False: "Off track:", None: "Note:"}
+        lines = [f"{marks[v.on_track]} {v.text}" for v in self.verdicts]
+        if self.source:
+            lines.append(f"(ranges measured on {MACHINE}; {self.source})")
+        return "\n".join(lines)
+
+    __repr__ = __str__
+
+    def _repr_html_(self) -> str:
+        styles = {
+            True: ("#1a7f37", "\u2714 On track:"),
+            False: ("#cf222e", "\u2717 Off track:"),
+            None: ("#57606a", "\u2022 Note:"),
+        }
+        rows = []
+        for verdict in self.verdicts:
+            colour, label = styles[verdict.on_track]
+            rows.append(
+                f'<div style="border-left: 4px solid {colour}; padding: 2px 8px">'
+                f'<b style="color: {colour}">{label}</b> '
+                f"{html.escape(verdict.text)}</div>"
+            )
+        if self.source:
+            rows.append(
+                f'<div style="color: #57606a; padding: 2px 12px"><small>ranges '
+                f"measured on {html.escape(MACHINE)}; {html.escape(self.source)}"
+                "</small></div>"
+            )
+        return '<div class="cifar-on-track">' + "".join(rows) + "</div>"
+
+
+def _plain(recipe: object) -> dict[str, object]:
+    if is_dataclass(recipe):
+        recipe = asdict(recipe)
+    if not isinstance(recipe, Mapping):
+        raise TypeError(f"recipe should be a recipe or a dict of its settings, not {recipe!r}")
+    return {key: tuple(v) if isinstance(v, list) else v for key, v in recipe.items()}
+
+
+def _changed(settings: Mapping[str, object], recipe: Mapping[str, object]) -> list[str]:
+    """``"epochs 8 instead of 3"`` for each measured setting the run does not share."""
+    changed = []
+    for key, measured in settings.items():
+        value = recipe.get(key)
+        numbers = isinstance(value, float) and isinstance(measured, float)
+        if not (value == measured or (numbers and math.isclose(value, measured))):
+            changed.append(f"{key} {value} instead of {measured}")
+    return changed
+
+
+def _show(measure: str, value: float) -> str:
+    if measure == "accuracy":
+        return f"{value:.1%}"
+    if measure == "seconds":
+        return f"{value:.1f} s" if value < 120 else f"{value / 60:.1f} min"
+    return f"{value:.3f}"
+
+
+def _judge(notebook: str, measure: str, value: float, expected: Range, device) -> Verdict:
+    name = {"loss": "loss", "accuracy": "test accuracy", "seconds": "time"}[measure]
+    shown = _show(measure, value)
+    if measure == "seconds":
+        if device.type != "cpu":
+            return Verdict(
+                None,
+                f"{name} {shown} on {device.type}: no run on {device.type} was "
+                f"measured to compare with (on the CPU: {expected.measured}).",
+            )
+        limit = SLOWER_STILL_ON_TRACK * expected.high
+        if value <= limit:
+            return Verdict(
+                True,
+                f"{name} {shown} (measured: {expected.measured}; up to "
+                f"{_show(measure, limit)} is normal on a slower CPU).",
+            )
+        advice = ADVICE[("seconds", "high")]["any"].format(threads=torch.get_num_threads())
+        return Verdict(
+            False, f"{name} {shown}, more than twice the measured {expected.measured}: {advice}"
+        )
+    span = f"{_show(measure, expected.low)} to {_show(measure, expected.high)}"
+    if expected.low <= value <= expected.high:
+        return Verdict(
+            True, f"{name} {shown}, in the expected {span} (measured: {expected.measured})."
+        )
+    direction = "low" if value < expected.low else "high"
+    advice = ADVICE[(measure, direction)].get(notebook, "")
+    word = "below" if direction == "low" else "above"
+    return Verdict(
+        False,
+        f"{name} {shown}, {word} the expected {span} (measured: {expected.measured}): {advice}",
+    )
+
+
+def on_track(
+    notebook: str,
+    dataset: str,
+    recipe: object,
+    device: torch.device | str,
+    *,
+    loss: float | None = None,
+    accuracy: float | None = None,
+    seconds: float | None = None,
+) -> Report:
+    """Compare a run's ``loss``, ``accuracy`` and ``seconds`` with the ranges measured for
+    ``notebook`` ("04", "05", "07") with this ``recipe`` (a recipe or its ``as_dict()``) on
+    ``dataset``; the values left at ``None`` are not judged."""
+    device = torch.device(device)
+    expected = EXPECTED.get((notebook, dataset))
+    if expected is None:
+        return Report(
+            [Verdict(None, f"no measured range for notebook {notebook} on {dataset}.")], ""
+        )
+    changed = _changed(expected.settings, _plain(recipe))
+    if changed:
+        note = (
+            f"no measured range for these settings ({', '.join(changed)}): the ranges hold "
+            "for the notebook's defaults; compare with the committed outputs instead."
+        )
+        return Report([Verdict(None, note)], "")
+    measured = {"loss": loss, "accuracy": accuracy, "seconds": seconds}
+    verdicts = []
+    for measure, value in measured.items():
+        expected_range = getattr(expected, measure)
+        if value is None:
+            continue
+        if expected_range is None:
+            verdicts.append(
+                Verdict(
+                    None,
+                    f"{measure} {_show(measure, value)}: not measured "
+                    "for these settings, nothing to compare.",
+                )
+            )
+            continue
+        verdicts.append(_judge(notebook, measure, float(value), expected_range, device))
+    return Report(verdicts, expected.source)
