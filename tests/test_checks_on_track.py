@@ -82,4 +82,4 @@ def test_changed_settings_have_no_range_and_say_which():
 def test_an_unmeasured_quantity_is_a_note():
     trained = {**make_recipe("fast").as_dict(), "dataset": "sample"}
     report = on_track("05", "sample", trained, CPU, accuracy=0.34, seconds=0.3)
-    assert "Note: seconds 0.3 s: not measured" in str(report)
+    assert "Note: time 0.3 s: not measured" in str(report)

@@ -15,7 +15,8 @@ answer with ``name = ...  # your code here`` for every name it binds, so the che
 Checkers live in one module per notebook: :mod:`.data` (01), :mod:`.network` (02),
 :mod:`.loss` (03), :mod:`.training` (04), :mod:`.testing` (05), :mod:`.device` (06),
 :mod:`.modern` (07); :mod:`.on_track` compares a run's own loss, accuracy and time
-with the ranges measured for its settings ("Are you on track?" cells). A checker is a function decorated with :func:`checker`::
+with the ranges measured for its settings ("Are you on track?" cells). A checker is a
+function decorated with :func:`checker`::
 
     @checker("start from ToTensor, then Normalize")       # said while the answer is `...`
     def transform(answer, photo) -> Feedback:

@@ -22,6 +22,7 @@ from dataclasses import asdict, dataclass, is_dataclass
 
 import torch
 
+NAMES = {"loss": "loss", "accuracy": "test accuracy", "seconds": "time"}
 SLOWER_STILL_ON_TRACK = 2.0  # a time up to this many times the measured maximum is fine
 MACHINE = "a 2-core AMD EPYC CPU (AVX2, no native bfloat16), torch 2.14.1"
 
@@ -219,7 +220,7 @@ def _show(measure: str, value: float) -> str:
 
 
 def _judge(notebook: str, measure: str, value: float, expected: Range, device) -> Verdict:
-    name = {"loss": "loss", "accuracy": "test accuracy", "seconds": "time"}[measure]
+    name = NAMES[measure]
     shown = _show(measure, value)
     if measure == "seconds":
         if device.type != "cpu":
@@ -289,7 +290,7 @@ def on_track(
             verdicts.append(
                 Verdict(
                     None,
-                    f"{measure} {_show(measure, value)}: not measured "
+                    f"{NAMES[measure]} {_show(measure, value)}: not measured "
                     "for these settings, nothing to compare.",
                 )
             )

@@ -7,6 +7,7 @@ import math
 
 import torch
 
+from ..data import CLASSES
 from .answers import as_number, as_tensor, close, kind
 from .feedback import Feedback, NotYet, checker, not_yet, right
 
@@ -69,9 +70,10 @@ def per_class_accuracy(answer: object, predicted: torch.Tensor, labels: torch.Te
         raise NotYet(f"shape ({classes},) expected, one per class; got {tuple(values.shape)}.")
     if close(values, expected, 1e-5):
         easiest, hardest = int(expected.argmax()), int(expected.argmin())
+        names = CLASSES if classes == len(CLASSES) else [f"class {c}" for c in range(classes)]
         return right(
-            f"from {expected[hardest]:.0%} for class {hardest} to {expected[easiest]:.0%} for "
-            f"class {easiest}: the overall accuracy averages very different classes."
+            f"from {expected[hardest]:.0%} for {names[hardest]} to {expected[easiest]:.0%} for "
+            f"{names[easiest]}: the overall accuracy averages very different classes."
         )
     mistakes = [
         (100 * expected, "those are percentages; give shares from 0 to 1."),
