@@ -90,3 +90,14 @@ def code_fragments(notebook) -> set[str]:
         if cell["cell_type"] == "code":
             found |= fragments(source(cell))
     return found
+
+
+def lesson_fragments(notebook) -> set[str]:
+    """Statements and expressions of the lesson's own code cells (neither answers nor checks):
+    what both editions show anyway, such as notebook 04's loop after its training-step
+    exercise."""
+    found = set()
+    for cell in notebook["cells"]:
+        if cell["cell_type"] == "code" and not {SOLUTION_TAG, CHECK_TAG} & set(tags(cell)):
+            found |= fragments(source(cell))
+    return found

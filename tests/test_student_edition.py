@@ -9,7 +9,14 @@ from pathlib import Path
 import nbformat
 import papermill
 import pytest
-from exercise_cells import check_feedback, code_fragments, solution_fragments, source, tags
+from exercise_cells import (
+    check_feedback,
+    code_fragments,
+    lesson_fragments,
+    solution_fragments,
+    source,
+    tags,
+)
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
 
 from cifar_tutorial.cli import main
@@ -184,7 +191,7 @@ def test_student_edition_holds_no_solution_text(path):
     student = nbformat.read(path, as_version=4)
     answers = solution_fragments(complete)
     assert answers, "the complete edition has answers"
-    leaked = answers & code_fragments(student)
+    leaked = (answers - lesson_fragments(complete)) & code_fragments(student)
     assert not leaked, f"solution code in {path.name}: {sorted(leaked)}"
     text = "\n".join(source(cell) for cell in student.cells)
     assert BEGIN not in text and END not in text
