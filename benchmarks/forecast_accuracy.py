@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import time
 from collections.abc import Sequence
@@ -107,6 +108,13 @@ def markdown(report: dict) -> str:
         f"of training steps and {check['startup_seconds']:.1f} s for a fresh interpreter's "
         "imports.",
     ]
+    if "load_average" in check:
+        load = check["load_average"]
+        lines.append(
+            f"Load average (1 min) before the check: {load['before']:.1f}, after the runs: "
+            f"{load['after']:.1f} (above 0 means other programs competed for the "
+            f"{machine['cpu_count']} cores)."
+        )
     return "\n".join(lines) + "\n"
 
 
@@ -130,12 +138,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     chosen = select_notebooks(find_notebooks(str(REPO / "notebooks")), args.notebooks)
     numbers = [nb.number for nb in chosen if nb.number in WORK]  # those it can forecast
     print(f"Measuring and forecasting notebooks {', '.join(numbers)} ({args.profile} profile).")
+    load_before = os.getloadavg()[0]
     check = measure_forecast(args.profile, numbers, args.data_root)
     for number, forecast in check["forecasts"].items():
         print(f"  {number}: {forecast['seconds']:.0f} s predicted")
     print("Running them with cifar-tutorial run ...", flush=True)
     run_args = argparse.Namespace(notebooks=",".join(numbers), data_root=args.data_root)
     measured = time_collection(args.profile, run_args)
+    check["load_average"] = {"before": load_before, "after": os.getloadavg()[0]}
     machine = {**describe_machine(), "cpu_capability": torch.backends.cpu.get_cpu_capability()}
     report = {
         "command": " ".join(["python -m benchmarks.forecast_accuracy", *(argv or sys.argv[1:])]),

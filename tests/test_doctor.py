@@ -11,6 +11,7 @@ from cifar_tutorial.cli import doctor
 from cifar_tutorial.cli.forecast import Forecast
 from cifar_tutorial.cli.main import main
 from cifar_tutorial.cli.speed import StepTime
+from tests.conftest import NOTEBOOKS
 from tests.test_cli import small_batches
 
 LINE = re.compile(r"^(\[OK\]  |\[WARN\]|\[FAIL\]) \S")
@@ -21,8 +22,8 @@ def lines_of(printed: str) -> list[str]:
 
 
 @pytest.mark.slow
-def test_doctor_checks_everything_and_predicts_each_notebook_in_both_profiles(tmp_path, capsys):
-    assert main(["doctor", "--data-root", str(tmp_path / "nothing")]) == 0
+def test_doctor_checks_everything_with_one_line_each(tmp_path, capsys):
+    assert main(["doctor", "--data-root", str(tmp_path / "nothing"), "--no-forecast"]) == 0
     printed = capsys.readouterr().out
     findings = lines_of(printed)
     assert findings and all(LINE.match(line) for line in findings)
@@ -37,19 +38,9 @@ def test_doctor_checks_everything_and_predicts_each_notebook_in_both_profiles(tm
         "cifar-tutorial prefetch",
         "free disk: ",
         "devices: cpu",
-        "speed on cpu",
-        "native bfloat16: ",
     ):
         assert expected in printed, expected
-    table = printed.split("Predicted time of each notebook on this machine:")[1].splitlines()
-    assert table[1].split() == ["notebook", "full", "smoke"]
-    rows = {row.split()[0]: row for row in table[2:] if row.strip() and row[0] != "R"}
-    assert sorted(rows) == [
-        "01_load_and_normalize", "02_define_a_cnn", "03_loss_and_optimizer", "04_train",
-        "05_test", "06_gpu", "07_faster_and_better", "all",
-    ]  # fmt: skip
-    assert all(re.search(r"\d+ (s|min|h)", rows[name]) for name in rows)
-    assert printed.rstrip().endswith("Ready.")
+    assert "Predicted time" not in printed and printed.rstrip().endswith("Ready.")
 
 
 def test_doctor_fails_with_exit_code_1_when_the_disk_is_full(tmp_path, capsys, monkeypatch):
@@ -100,10 +91,12 @@ def test_a_long_notebook_gets_a_warning_with_a_shortcut(monkeypatch):
     monkeypatch.setattr(
         "cifar_tutorial.cli.forecast.forecast_all", lambda profile, speeds: [quick, slow]
     )
-    findings, table = doctor.forecast_lines(doctor.Measured(), None)
+    findings, table = doctor.forecast_lines(doctor.Measured(), str(NOTEBOOKS))
     assert findings[0].level == "ok" and "Net trains 12,800 images/s" in findings[0].what
     assert findings[1].level == "warn" and "3 h 00 min" in findings[1].what
     assert "-p ablation false" in findings[1].fix
+    assert table[2].split() == ["notebook", "full", "smoke"]
+    assert table[3].split()[0] == "04_train" and table[4].split()[0] == "07_faster_and_better"
     assert table[-1].split() == ["all", "3", "h", "00", "min", "3", "h", "00", "min"]
 
 

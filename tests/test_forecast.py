@@ -215,3 +215,15 @@ def test_the_benchmark_sets_each_forecast_beside_its_measured_run():
     assert "Machine: Test CPU, 2 cores" in table and "CPU capability AVX2" in table
     assert "| 04_train | 25 s | 20 s | +25% | yes |" in table
     assert "| 05_test | 9 s | not run | - | no |" in table
+
+
+def test_real_measurements_feed_a_whole_forecast_of_the_smoke_profile():
+    from cifar_tutorial.cli import doctor
+
+    measured = doctor.Measured(startup=2.0)
+    doctor.check_sample(measured)
+    speeds = doctor.measure_speeds(measured)  # the real thing, on the sample's small steps
+    result = forecast_notebook("07", "smoke", speeds)
+    assert {"Net curves", "step table", "training FastNet", "ablation study"} <= set(result.parts)
+    assert all(seconds > 0 for seconds in result.parts.values())
+    assert speeds.measured_seconds > 0 and result.parts["start-up and imports"] == 2.0

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import platform
 import shutil
 import subprocess
 import sys
@@ -122,8 +123,8 @@ def download_wheels(
               "--wheel-dir", str(wheels), str(source))  # fmt: skip
     project = next(wheels.glob("cifar_tutorial-*.whl"))
     options = ["--dest", str(wheels), "--only-binary=:all:", "--quiet"]
-    for platform in platforms:
-        options += ["--platform", platform]
+    for tag in platforms:
+        options += ["--platform", tag]
     if python_version:
         options += ["--python-version", python_version]
     for link in find_links:
@@ -252,8 +253,9 @@ def write_readme(kit: Kit, platforms: list[str], python_version: str | None) -> 
         folder = kit.folder / name
         if folder.is_dir():
             count = sum(1 for p in folder.rglob("*") if p.is_file())
-            parts.append(f"| `{name}/` | {count} files | {megabytes(folder_size(folder))} |")
-    target = ", ".join(platforms) if platforms else "this machine's platform"
+            parts.append(f"| `{name}/` | {count} | {megabytes(folder_size(folder))} |")
+    here = f"{platform.system()} {platform.machine()} (the machine that built it)"
+    target = ", ".join(platforms) if platforms else here
     python = python_version or ".".join(map(str, sys.version_info[:2]))
     total = folder_size(kit.folder)
     steps = [f"| {name} | {seconds:.1f} s |" for name, seconds in kit.steps.items()]
@@ -274,23 +276,24 @@ KIT_README = """# cifar-tutorial: the offline kit
 Everything a laptop needs for the course, with no network: copy this folder (a USB stick
 works) and run the install script. **Size: {size}.** Wheels for {target}, Python {python}.
 
-| folder | what | size |
+| folder | files | size |
 | --- | --- | ---: |
 {contents}
 
 ## Install
 
-- Linux and macOS: `sh install.sh` (or `sh install.sh ~/cifar-venv` for another place)
-- Windows: double-click `install.bat` (or run it in a terminal)
+- Linux and macOS: `sh install.sh` (or `sh install.sh OTHER_FOLDER`)
+- Windows: double-click `install.bat` (or run `install.bat OTHER_FOLDER` in a terminal)
 
-The script makes a virtual environment (`cifar-venv` next to the kit unless told otherwise),
+The script makes a virtual environment (`~/cifar-tutorial-venv`, on Windows
+`%USERPROFILE%\\cifar-tutorial-venv`, unless told otherwise; an existing one is reused),
 installs with `pip install --no-index --find-links wheels cifar-tutorial` (nothing is fetched
 from the network), checks the CIFAR-10 archive against `data/SHA256SUMS` and puts it in place
 with `cifar-tutorial prefetch --from-archive`, and ends with `cifar-tutorial doctor`: one
 line per item and each notebook's predicted time on that laptop. It prints how long each of
-its steps took. Then: `cifar-venv/bin/jupyter lab --notebook-dir notebooks` (solutions
-edition) or `--notebook-dir exercises` (student edition); `site/index.html` is the course
-website, to read in a browser.
+its steps took. Then: `~/cifar-tutorial-venv/bin/jupyter lab --notebook-dir notebooks`
+(solutions edition) or `--notebook-dir exercises` (student edition); `site/index.html` is
+the course website, to read in a browser.
 
 ## How long building this kit took
 
