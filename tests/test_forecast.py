@@ -24,7 +24,6 @@ from cifar_tutorial.cli.forecast import (
 )
 from cifar_tutorial.cli.speed import FastNetStep, MeasuredSpeeds, StepTime
 from cifar_tutorial.data import load_split
-from cifar_tutorial.modern import make_recipe
 from cifar_tutorial.training import make_recipe as make_classic_recipe
 from tests.conftest import NOTEBOOKS
 
@@ -187,7 +186,6 @@ def test_measured_speeds_time_real_steps_once_and_scale_emulated_bfloat16(monkey
     )
     timing = speeds.fast_net_step(FastNetStep((4, 8, 8), 24, 256, bfloat16=True))
     assert measured == [32] and timing.each > 0  # timed on 32 images, scaled to 256
-    assert make_recipe("cpu").batch_size == 512
 
 
 def test_the_benchmark_sets_each_forecast_beside_its_measured_run():

@@ -15,7 +15,7 @@ where py >nul 2>nul || set "PYTHON=python"
 echo == %TIME% start
 if not exist "%VENV%\Scripts\python.exe" (
     %PYTHON% -m venv "%VENV%" || goto :failed
-    echo == %TIME% virtual environment %VENV%
+    call echo == %%TIME%% virtual environment %VENV%
 )
 "%VENV%\Scripts\python.exe" -m pip install --no-index --find-links "%KIT%wheels" cifar-tutorial || goto :failed
 echo == %TIME% pip install --no-index --find-links wheels cifar-tutorial
@@ -24,9 +24,9 @@ if exist "%KIT%data\SHA256SUMS" (
     for %%A in ("%KIT%data\*.tar.gz") do (
         "%VENV%\Scripts\cifar-tutorial.exe" prefetch --from-archive "%%~A" || goto :failed
     )
-    echo == %TIME% CIFAR-10 checked and installed
+    call echo == %%TIME%% CIFAR-10 checked and installed
 )
-echo == now the readiness check:
+echo == %TIME% installed; now the readiness check:
 "%VENV%\Scripts\cifar-tutorial.exe" doctor --notebook-dir "%KIT%notebooks" %1 %2 %3 %4
 set "CODE=%ERRORLEVEL%"
 pause
