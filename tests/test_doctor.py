@@ -88,6 +88,7 @@ def test_a_long_notebook_gets_a_warning_with_a_shortcut(monkeypatch):
     slow = Forecast("07", "full", {"ablation study": 3 * 3600.0})
     quick = Forecast("04", "full", {"training Net": 20.0})
     monkeypatch.setattr(doctor, "measure_speeds", lambda measured: FakeSpeeds())
+    monkeypatch.setattr(doctor, "load_average", lambda: 0.5)
     monkeypatch.setattr(
         "cifar_tutorial.cli.forecast.forecast_all", lambda profile, speeds: [quick, slow]
     )
@@ -108,3 +109,15 @@ class FakeSpeeds:
 
     def net_step(self, batch_size: int) -> StepTime:
         return StepTime(0.02, 0.01)
+
+
+def test_a_busy_cpu_while_timing_gets_a_warning(monkeypatch):
+    monkeypatch.setattr(doctor, "load_average", lambda: 9.9)
+    monkeypatch.setattr(doctor.os, "cpu_count", lambda: 2)
+    [finding] = doctor.check_competition()
+    assert finding.level == "warn" and "load average 9.9 on 2 cores" in finding.what
+    assert "run cifar-tutorial doctor again" in finding.fix
+    monkeypatch.setattr(doctor, "load_average", lambda: 1.5)
+    assert doctor.check_competition() == []
+    monkeypatch.setattr(doctor, "load_average", lambda: None)  # Windows has none
+    assert doctor.check_competition() == []

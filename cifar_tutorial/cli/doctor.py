@@ -10,6 +10,7 @@ course.
 
 from __future__ import annotations
 
+import os
 import platform
 import shutil
 import subprocess
@@ -306,7 +307,7 @@ def forecast_lines(measured: Measured, notebook_dir: str | None) -> tuple[list[F
         f"{cpu}, native bfloat16: {'yes' if speeds.native_bfloat16 else 'no'} "
         f"(measured in {seconds:.0f} s)",
     )
-    findings = [finding]
+    findings = [finding, *check_competition()]
     header = f"{'notebook':24}" + "".join(f"{profile:>14}" for profile in PROFILES)
     lines = ["", "Predicted time of each notebook on this machine:", header]
     names = notebook_names(notebook_dir)
@@ -329,6 +330,30 @@ def forecast_lines(measured: Measured, notebook_dir: str | None) -> tuple[list[F
                 )
             )
     return findings, lines
+
+
+def load_average() -> float | None:
+    """The 1-minute load average (runnable processes), where the system reports one."""
+    try:
+        return os.getloadavg()[0]
+    except (AttributeError, OSError):  # Windows
+        return None
+
+
+def check_competition() -> list[Finding]:
+    """A warning when other programs kept the CPU busy while the speed was measured."""
+    load, cores = load_average(), os.cpu_count() or 1
+    if load is None or load <= cores:
+        return []
+    return [
+        Finding(
+            "warn",
+            f"other programs were using the CPU while it was timed (load average {load:.1f} "
+            f"on {cores} cores): the times below are those of a machine this busy",
+            "close what else is running and run cifar-tutorial doctor again for the times of "
+            "a quiet machine",
+        )
+    ]
 
 
 def notebook_names(notebook_dir: str | None) -> dict[str, str]:
