@@ -34,7 +34,7 @@ test: $(STAMP) lint
 	rm -rf test-artifacts/nbval-home
 	CIFAR_TUTORIAL_PROFILE=smoke CIFAR_TUTORIAL_HOME=$(CURDIR)/test-artifacts/nbval-home \
 	  $(BIN)/python -m pytest --nbval-lax --nbval-current-env -p no:cacheprovider \
-	  --nbval-sanitize-with tests/nbval_sanitize.cfg notebooks/0[1-7]_*.ipynb
+	  --nbval-sanitize-with tests/nbval_sanitize.cfg notebooks/0[1-8]_*.ipynb
 
 lint: $(STAMP)
 	$(BIN)/ruff check $(LINTED)

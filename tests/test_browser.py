@@ -73,6 +73,9 @@ EXPECTED = [
         "07_faster_and_better.ipynb",
         figures=("image_grid(", "loss_curve(", "ablation_chart(", "accuracy_vs_time("),
     ),
+    Expected(
+        "08_scale_out.ipynb", figures=("axis.barh(",), texts=("the same weights, bit for bit",)
+    ),
 ]
 
 

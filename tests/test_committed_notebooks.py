@@ -1,4 +1,4 @@
-"""The committed notebooks 01-07 carry clean outputs of a full run (no execution here); the
+"""The committed notebooks 01-08 carry clean outputs of a full run (no execution here); the
 student edition in exercises/ passes the same checks of kernel, residue and paths.
 
 The same checks as the reviewers' nbcheck tool: kernel python3, no papermill residue, a tagged
@@ -26,8 +26,9 @@ NAMES = [
     "05_test.ipynb",
     "06_gpu.ipynb",
     "07_faster_and_better.ipynb",
+    "08_scale_out.ipynb",
 ]
-DRAWS = {"01", "02", "04", "05", "07"}
+DRAWS = {"01", "02", "04", "05", "07", "08"}
 REPORT_TAGS = {
     "04_train.ipynb": ["report-loss-curve"],
     "05_test.ipynb": ["report-confusion-matrix", "report-predictions"],
@@ -36,6 +37,7 @@ REPORT_TAGS = {
         "report-ablation",
         "report-accuracy-vs-time",
     ],
+    "08_scale_out.ipynb": ["report-scaling"],
 }
 PLACEHOLDER = re.compile(r"\b(TODO|FIXME|XXX|TBD)\b|[A-Z_]{4,}\?")
 COMMON_PARAMETERS = {"profile", "dataset", "data_root", "seed", "metrics_path"}

@@ -295,3 +295,33 @@ def test_07_refuses_a_bad_parameter_before_loading_data(tmp_path):
     assert failure.value.ename == "ParameterError"
     assert "tta=5 is not allowed" in failure.value.evalue
     assert failure.value.exec_count <= 5
+
+
+def test_08_trains_on_two_processes_like_one_and_survives_a_crash(tmp_path):
+    import psutil
+
+    run = run_notebook("08_scale_out.ipynb", tmp_path)
+    metrics = run.metrics
+    assert metrics["largest_difference_1_vs_2"] < 1e-5  # same threads per process: rounding only
+    assert metrics["restart_matches"] is True  # killed in epoch 2, restarted: bit for bit
+    labels = list(metrics["seconds_per_epoch"])  # 1 process at half and all cores, then 2
+    assert [label.split(",")[0] for label in labels] == ["1 process"] * 2 + ["2 processes"]
+    assert all(seconds > 0 for seconds in metrics["seconds_per_epoch"].values())
+    assert 0.15 < metrics["test_accuracy"] <= 1  # 2 epochs on the sample; chance is 0.10
+    text = run.text
+    assert "after all_reduce(SUM) it holds [3.0, 6.0, 9.0]" in text
+    assert "[rank 1] crashing on purpose in epoch 2" in text
+    assert "resumed from" in text and "1 of 2 epochs done (restart 1)" in text
+    assert "Refused the snapshot" in text and "is kept" in text
+    assert "one process per CUDA GPU" in text or "one process per GPU" in text
+    assert run.tagged_images("report-scaling")
+    assert not [p for p in psutil.Process().children(recursive=True)
+                if "resource_tracker" not in " ".join(p.cmdline())]  # fmt: skip
+
+
+def test_08_refuses_a_batch_the_processes_cannot_share_before_starting_any(tmp_path):
+    with pytest.raises(papermill.PapermillExecutionError) as failure:
+        run_notebook("08_scale_out.ipynb", tmp_path, batch_size=3)
+    assert failure.value.ename == "ParameterError"
+    assert "batch_size=3 is not allowed" in failure.value.evalue
+    assert failure.value.exec_count <= 5
