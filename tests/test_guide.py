@@ -70,8 +70,14 @@ def write_run(folder: Path, profile: str, seconds: dict[str, float], status="com
         "versions": {"torch": "2.14.1"},
         "machine": MACHINE,
         "notebooks": [
-            {"notebook": n, "status": "completed", "seconds": s, "metrics": metrics.get(n, {})}
-            for n, s in seconds.items()
+            {
+                "notebook": n,
+                "status": "completed",
+                "seconds": s,
+                "metrics": metrics.get(n, {}),
+                "load_average": 1.0 + i,
+            }
+            for i, (n, s) in enumerate(seconds.items())
         ],
     }
     folder.mkdir(parents=True)
@@ -110,6 +116,7 @@ def test_the_guide_takes_its_times_from_the_runs_and_its_lessons_from_the_notebo
     assert "### A 3-hour session" in guide and "### A full day" in guide
     assert "| 09:00 | 09:10 | Welcome;" in guide
     assert "every notebook, about 25 s" in guide  # the set-up mail's smoke run
+    assert "load average after each notebook was 1.0 to 2.0 on 2 cores." in guide
     for problem in PROBLEMS:
         assert f"**{problem.title}.** They see: " in guide
     assert "[the reliability notes](reliability.md)" in guide
@@ -171,6 +178,32 @@ def test_every_problem_quotes_a_row_of_the_reliability_notes():
     assert "TrainingDivergedError" in what_learners_see(rows, PROBLEMS[1])
     with pytest.raises(TutorialError, match="no row starting with 'gone'"):
         what_learners_see(rows, PROBLEMS[0].__class__("t", "gone", "f"))
+
+
+def test_a_busy_machine_is_said_to_make_the_times_longer(checkout, tmp_path):
+    busy = [
+        write_run(tmp_path / "r" / "s", "smoke", {"01_load": 4.2, "02_train": 20.4}),
+        write_run(tmp_path / "r" / "f", "full", {"01_load": 7.0, "02_train": 584.0}),
+    ]
+    summary = json.loads((busy[1] / "summary.json").read_text())
+    summary["notebooks"][1]["load_average"] = 5.7
+    (busy[1] / "summary.json").write_text(json.dumps(summary))
+    guide = write_guide(busy, tmp_path / "g.md", checkout / "notebooks").read_text()
+    assert "was 1.0 to 5.7 on 2 cores: other programs were running, so these times are" in guide
+
+
+def test_every_completed_notebook_of_a_run_records_the_load_average(tmp_path):
+    from cifar_tutorial.cli.summary import write_summary
+
+    summary = {
+        "notebooks": [
+            {"notebook": "a", "status": "completed", "metrics": {}},
+            {"notebook": "b", "status": "pending", "metrics": {}},
+        ]
+    }
+    write_summary(tmp_path, summary)
+    written = json.loads((tmp_path / "summary.json").read_text())["notebooks"]
+    assert isinstance(written[0]["load_average"], float) and "load_average" not in written[1]
 
 
 def test_a_run_records_the_machine_its_times_were_measured_on():

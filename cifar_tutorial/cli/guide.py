@@ -233,6 +233,29 @@ def machine_text(summary: dict[str, Any]) -> str:
     )
 
 
+def load_text(runs: dict[str, Run]) -> str:
+    """How busy the machine was while the runs timed their notebooks."""
+    loads = [
+        e["load_average"]
+        for run in runs.values()
+        for e in run.summary["notebooks"]
+        if e.get("load_average") is not None
+    ]
+    cores = (runs["full"].summary.get("machine") or {}).get("cores")
+    if not loads or not cores:
+        return ""
+    busy = max(loads) > cores * 1.25
+    return (
+        f" The load average after each notebook was {min(loads):.1f} to {max(loads):.1f} on "
+        f"{cores} cores"
+        + (
+            ": other programs were running, so these times are longer than on a quiet machine."
+            if busy
+            else "."
+        )
+    )
+
+
 def commit_text(summary: dict[str, Any]) -> str:
     commit = (summary.get("machine") or {}).get("commit")
     if not commit:
@@ -334,7 +357,7 @@ def guide_markdown(
         "Times: each notebook run from top to bottom by papermill (`cifar-tutorial run`), on the "
         "CPU above. The smoke profile uses the 6,000 photos embedded in the package and trains "
         "briefly, so a laptop can check its installation in a minute or two; the full profile "
-        "is the course as meant, on the full CIFAR-10 (which must be on disk).",
+        "is the course as meant, on the full CIFAR-10 (which must be on disk)." + load_text(runs),
         "",
     ]
     if unmeasured:

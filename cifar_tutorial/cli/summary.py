@@ -51,6 +51,15 @@ def machine() -> dict[str, Any]:
     }
 
 
+def load_average() -> float | None:
+    """The machine's load over the last minute (other programs slow a run down); ``None``
+    where the system does not tell."""
+    try:
+        return round(os.getloadavg()[0], 2)
+    except (AttributeError, OSError):
+        return None
+
+
 def cpu_model() -> str:
     """The processor's name, e.g. ``Intel(R) Xeon(R) Platinum 8481C CPU @ 2.70GHz``."""
     try:
@@ -141,6 +150,9 @@ def headline_results(summary: dict[str, Any]) -> dict[str, Any]:
 def write_summary(folder: Path, summary: dict[str, Any]) -> Path:
     """Write ``summary.json`` into the run folder atomically (a reader never sees half)."""
     summary["results"] = headline_results(summary)
+    for entry in summary["notebooks"]:
+        if entry["status"] == "completed" and "load_average" not in entry:
+            entry["load_average"] = load_average()  # over the last minute of that notebook
     path = folder / SUMMARY_FILE
     temporary = path.with_name(f".{path.name}.tmp")
     temporary.write_text(json.dumps(summary, indent=2, default=str))
