@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import shutil
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -102,8 +103,8 @@ def test_the_guide_takes_its_times_from_the_runs_and_its_lessons_from_the_notebo
     assert "commit `0123456789ab`" in guide and "Test CPU 3000, 2 cores, AVX2" in guide
     assert "no native bfloat16" in guide
     row = next(line for line in guide.splitlines() if line.startswith("| [2. Train]"))
-    assert "| 20 s | 9.7 min | 2 |" in row and "What lesson 2 is about." in row
-    assert "| **all** | | **25 s** | **9.8 min** | **2** |" in guide
+    assert "| 20 s | 9.7 min | - | 2 |" in row and "What lesson 2 is about." in row
+    assert "| **all** | | **25 s** | **9.8 min** | **0 s** | **2** |" in guide
     assert "- thing one of 2;\n- thing two." in guide
     assert "**Learners need** a laptop." in guide
     assert "in *The training loop* (cell 2): Exercise: the five steps, 8 min" in guide
@@ -162,9 +163,9 @@ def test_a_notebook_added_since_the_runs_is_shown_as_not_timed(checkout, runs, t
     earlier = write_run(tmp_path / "runs" / "e", "full", {"01_load": 7.0})  # before 02 existed
     guide = write_guide([runs[0], earlier], tmp_path / "g.md", checkout / "notebooks").read_text()
     row = next(line for line in guide.splitlines() if line.startswith("| [2. Train]"))
-    assert "| not in these runs | not in these runs | 2 |" in row
+    assert "| not in these runs | not in these runs | - | 2 |" in row
     assert "Not timed: [2. Train](../notebooks/02_train.ipynb)" in guide
-    assert "| **all** | | **4 s** | **7 s** | **2** |" in guide
+    assert "| **all** | | **4 s** | **7 s** | **0 s** | **2** |" in guide
     assert "**Time**: not measured (these runs did not include it)" in guide
     schedules = guide.split("## Schedules")[1].split("## Notebook by notebook")[0]
     assert "2. Train" not in schedules
@@ -190,6 +191,19 @@ def test_a_busy_machine_is_said_to_make_the_times_longer(checkout, tmp_path):
     (busy[1] / "summary.json").write_text(json.dumps(summary))
     guide = write_guide(busy, tmp_path / "g.md", checkout / "notebooks").read_text()
     assert "was 1.0 to 5.7 on 2 cores: other programs were running, so these times are" in guide
+
+
+def test_a_full_run_much_slower_than_the_committed_outputs_is_flagged(checkout, runs, tmp_path):
+    from cifar_tutorial.cli.guide import slower_text
+    from cifar_tutorial.cli.lessons import read_lessons
+
+    lessons = read_lessons(checkout / "notebooks")
+    timed = [replace(lesson, measured_seconds=200.0) for lesson in lessons]
+    assert slower_text(timed, {"01_load": 7.0, "02_train": 584.0}).startswith(
+        " The full run took up to 2.9 times as long as the committed outputs did"
+    )
+    assert slower_text(timed, {"01_load": 7.0, "02_train": 250.0}) == ""
+    assert slower_text(lessons, {"01_load": 7.0, "02_train": 584.0}) == ""  # none printed
 
 
 def test_every_completed_notebook_of_a_run_records_the_load_average(tmp_path):
