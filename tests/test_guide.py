@@ -150,18 +150,21 @@ def test_runs_that_cannot_make_a_guide_are_refused_in_one_line(checkout, runs, t
         write_guide(runs[:1], tmp_path / "g.md", notebooks)
     with pytest.raises(TutorialError, match="Two smoke runs given"):
         write_guide([runs[0], runs[0]], tmp_path / "g.md", notebooks)
-    stopped = write_run(tmp_path / "runs" / "c", "full", {"01_load": 7.0}, status="interrupted")
-    with pytest.raises(TutorialError, match="is interrupted, not completed"):
-        write_guide([runs[0], stopped], tmp_path / "g.md", notebooks)
+    failed = write_run(tmp_path / "runs" / "c", "full", {"01_load": 7.0}, status="failed")
+    with pytest.raises(TutorialError, match="is failed: the guide takes its times from completed"):
+        write_guide([runs[0], failed], tmp_path / "g.md", notebooks)
     unrelated = write_run(tmp_path / "runs" / "d", "full", {"09_other": 7.0})
     with pytest.raises(TutorialError, match="completed none of the notebooks there are now"):
         write_guide([runs[0], unrelated], tmp_path / "g.md", notebooks)
     assert not (tmp_path / "g.md").exists()
 
 
-def test_a_notebook_added_since_the_runs_is_shown_as_not_timed(checkout, runs, tmp_path):
-    earlier = write_run(tmp_path / "runs" / "e", "full", {"01_load": 7.0})  # before 02 existed
-    guide = write_guide([runs[0], earlier], tmp_path / "g.md", checkout / "notebooks").read_text()
+def test_a_notebook_added_since_the_runs_is_shown_as_not_timed(checkout, tmp_path):
+    before = [  # both runs from before 02 existed
+        write_run(tmp_path / "runs" / "s", "smoke", {"01_load": 4.0}),
+        write_run(tmp_path / "runs" / "e", "full", {"01_load": 7.0}),
+    ]
+    guide = write_guide(before, tmp_path / "g.md", checkout / "notebooks").read_text()
     row = next(line for line in guide.splitlines() if line.startswith("| [2. Train]"))
     assert "| not in these runs | not in these runs | - | 2 |" in row
     assert "Not timed: [2. Train](../notebooks/02_train.ipynb)" in guide
@@ -169,6 +172,26 @@ def test_a_notebook_added_since_the_runs_is_shown_as_not_timed(checkout, runs, t
     assert "**Time**: not measured (these runs did not include it)" in guide
     schedules = guide.split("## Schedules")[1].split("## Notebook by notebook")[0]
     assert "2. Train" not in schedules
+
+
+def test_an_interrupted_full_run_gives_the_times_it_took_and_the_smoke_run_the_rest(
+    checkout, runs, tmp_path
+):
+    stopped = write_run(tmp_path / "runs" / "c", "full", {"01_load": 7.0}, status="interrupted")
+    summary = json.loads((stopped / "summary.json").read_text())
+    summary["notebooks"].append(
+        {"notebook": "02_train", "status": "interrupted", "seconds": None, "metrics": {}}
+    )
+    (stopped / "summary.json").write_text(json.dumps(summary))
+    guide = write_guide([runs[0], stopped], tmp_path / "g.md", checkout / "notebooks").read_text()
+    assert "> started 2026-12-02T14:00:00Z (interrupted after 1 of its 2 notebooks)" in guide
+    row = next(line for line in guide.splitlines() if line.startswith("| [2. Train]"))
+    assert "| 20 s | not timed | - | 2 |" in row
+    assert "| **all** | | **25 s** | **7 s + not timed** |" in guide
+    assert "The full run did not time [2. Train](../notebooks/02_train.ipynb) (interrupted" in guide
+    assert "**Time**: 20 s in the smoke profile, not timed in the full profile" in guide
+    schedules = guide.split("## Schedules")[1].split("## Notebook by notebook")[0]
+    assert "2. Train | explain and run the cells" in schedules and "smoke profile" in schedules
 
 
 def test_every_problem_quotes_a_row_of_the_reliability_notes():

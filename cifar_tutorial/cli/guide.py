@@ -157,10 +157,10 @@ def read_runs(folders: Sequence[str | os.PathLike], lessons: list[Lesson]) -> di
         if not (path / "summary.json").is_file():
             raise ParameterError("--from-run", str(folder), "a run folder holding summary.json")
         run = Run(path, read_summary(path))
-        if run.summary["status"] != "completed":
+        if run.summary["status"] not in ("completed", "interrupted"):
             raise TutorialError(
-                f"The run {pretty_path(path)} is {run.summary['status']}, not completed: "
-                "the guide takes its times from complete runs only."
+                f"The run {pretty_path(path)} is {run.summary['status']}: the guide takes its "
+                "times from completed (or interrupted) runs only."
             )
         if run.profile in runs:
             raise TutorialError(f"Two {run.profile} runs given: give one smoke and one full run.")
@@ -181,9 +181,17 @@ def read_runs(folders: Sequence[str | os.PathLike], lessons: list[Lesson]) -> di
 
 
 def measured_in(lessons: list[Lesson], runs: dict[str, Run]) -> list[Lesson]:
-    """The notebooks that both runs timed (a notebook added since is not among them)."""
+    """The notebooks that at least one of the runs timed (one added since is not among them)."""
     timed = [run.seconds() for run in runs.values()]
-    return [lesson for lesson in lessons if all(lesson.name in t for t in timed)]
+    return [lesson for lesson in lessons if any(lesson.name in t for t in timed)]
+
+
+def run_state(run: Run) -> str:
+    """`` (interrupted after 4 of its 7 notebooks)`` for a run that did not finish, else ``""``."""
+    if run.summary["status"] == "completed":
+        return ""
+    done = len(run.seconds())
+    return f" (interrupted after {done} of its {len(run.summary['notebooks'])} notebooks)"
 
 
 def reliability_rows(markdown: str) -> dict[str, str]:
@@ -261,7 +269,7 @@ def slower_text(measured: list[Lesson], full: dict[str, float]) -> str:
     ratios = [
         full[lesson.name] / lesson.measured_seconds
         for lesson in measured
-        if lesson.measured_seconds and lesson.measured_seconds >= 5
+        if lesson.name in full and lesson.measured_seconds and lesson.measured_seconds >= 5
     ]
     if not ratios or max(ratios) < 1.5:
         return ""
@@ -335,7 +343,8 @@ def guide_markdown(
     seconds = {profile: run.seconds() for profile, run in runs.items()}
     measured = measured_in(lessons, runs)
     unmeasured = [lesson for lesson in lessons if lesson not in measured]
-    total = {p: sum(seconds[p][lesson.name] for lesson in measured) for p in PROFILES}
+    total = {p: sum(seconds[p].get(lesson.name, 0) for lesson in lessons) for p in PROFILES}
+    gaps = {p: [lesson for lesson in measured if lesson.name not in seconds[p]] for p in PROFILES}
     exercises = sum(len(lesson.exercises) for lesson in lessons)
     out = [
         "# Instructor's guide",
@@ -345,8 +354,9 @@ def guide_markdown(
         "fix for each.",
         "",
         f"> **Generated from real runs: do not edit by hand.** Made by `{regenerate}` from a",
-        f"> smoke run started {smoke.summary['started']} and a full run started",
-        f"> {full.summary['started']}, measured on {commit_text(full.summary)} on this CPU:",
+        f"> smoke run started {smoke.summary['started']}{run_state(smoke)} and a full run",
+        f"> started {full.summary['started']}{run_state(full)}, measured on "
+        f"{commit_text(full.summary)} on this CPU:",
         f"> {machine_text(full.summary)}; torch {full.summary['versions']['torch']}. Run the",
         "> same commands on your learners' kind of laptop to get the guide for it (see",
         "> [Regenerating this guide](#regenerating-this-guide)).",
@@ -358,11 +368,14 @@ def guide_markdown(
         "| --- | --- | ---: | ---: | ---: | ---: |",
     ]
     for lesson in lessons:
-        times = (
-            [seconds_text(seconds[p][lesson.name]) for p in PROFILES]
-            if lesson in measured
-            else ["not in these runs"] * 2
-        )
+        times = [
+            seconds_text(seconds[p][lesson.name])
+            if lesson.name in seconds[p]
+            else "not in these runs"
+            if lesson not in measured
+            else "not timed"
+            for p in PROFILES
+        ]
         committed = (
             seconds_text(lesson.measured_seconds) if lesson.measured_seconds is not None else "-"
         )
@@ -372,7 +385,8 @@ def guide_markdown(
         )
     committed_total = sum(lesson.measured_seconds or 0 for lesson in measured)
     out += [
-        f"| **all** | | **{seconds_text(total['smoke'])}** | **{seconds_text(total['full'])}** "
+        f"| **all** | | **{seconds_text(total['smoke'])}{' + not timed' * bool(gaps['smoke'])}** "
+        f"| **{seconds_text(total['full'])}{' + not timed' * bool(gaps['full'])}** "
         f"| **{seconds_text(committed_total)}** | **{exercises}** |",
         "",
         "Times: each notebook run from top to bottom by papermill (`cifar-tutorial run`), on the "
@@ -385,6 +399,14 @@ def guide_markdown(
         + slower_text(measured, seconds["full"]),
         "",
     ]
+    for profile in PROFILES:
+        if gaps[profile]:
+            names = ", ".join(notebook_link(lesson) for lesson in gaps[profile])
+            out += [
+                f"The {profile} run did not time {names}{run_state(runs[profile])}: its "
+                f"schedules run it in the other profile, and the {profile} total leaves it out.",
+                "",
+            ]
     if unmeasured:
         names = ", ".join(notebook_link(lesson) for lesson in unmeasured)
         out += [
@@ -468,8 +490,12 @@ def _notebook_sections(
         if lesson.learn:
             out.append(f"- {lesson.learn[-1]}.")
         run_time = (
-            f"{seconds_text(seconds['smoke'][lesson.name])} in the smoke profile, "
-            f"{seconds_text(seconds['full'][lesson.name])} in the full profile"
+            ", ".join(
+                f"{seconds_text(seconds[p][lesson.name])} in the {p} profile"
+                if lesson.name in seconds[p]
+                else f"not timed in the {p} profile"
+                for p in PROFILES
+            )
             if lesson in measured
             else "not measured (these runs did not include it)"
         )
@@ -557,7 +583,16 @@ def _on_the_day(
     lessons: list[Lesson],
     commands: set[str],
 ) -> list[str]:
-    slowest = max(lessons, key=lambda lesson: seconds["full"][lesson.name])
+    slowest = max(
+        lessons, key=lambda lesson: seconds["full"].get(lesson.name, lesson.measured_seconds or 0)
+    )
+    slowest_seconds = seconds["full"].get(slowest.name, slowest.measured_seconds or 0)
+    committed_total = sum(lesson.measured_seconds or 0 for lesson in lessons)
+    full_total = (
+        seconds_text(total["full"])
+        if all(lesson.name in seconds["full"] for lesson in lessons)
+        else f"{seconds_text(committed_total)} (as the committed outputs were made)"
+    )
     kit = (
         "`cifar-tutorial bundle DIR` writes an offline kit (the wheels, CIFAR-10, both editions "
         "of the notebooks, the website, this guide, install scripts) onto a USB stick; "
@@ -579,8 +614,8 @@ def _on_the_day(
         "### Old or slow laptops",
         "",
         f"The times here are those of a 2-core CPU: the full profile of all notebooks takes "
-        f"{seconds_text(total['full'])}, most of it "
-        f"{notebook_link(slowest)} ({seconds_text(seconds['full'][slowest.name])}). On a slower "
+        f"{full_total}, most of it {notebook_link(slowest)} ({seconds_text(slowest_seconds)}). "
+        "On a slower "
         "laptop, run that notebook in the smoke profile, or without its ablation study "
         "(`-p ablation false` on the command line, `ablation = False` in its parameters cell), "
         "and show the full run on the projector. Where the CPU has no native bfloat16 the "
