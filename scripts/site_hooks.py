@@ -52,6 +52,7 @@ CDN_LOADERS = [  # what nbconvert writes into every page, each fetching from a C
 ]
 MATH = re.compile(r"(?<![\\$])\$[^$\s][^$\n]*\$|\$\$|\\\(|\\\[")
 MERMAID = re.compile(r"^```mermaid", re.M)
+HEADING_ID = re.compile(r'<h[1-6][^>]*\sid="([^"]+)"')
 
 _staging: tempfile.TemporaryDirectory | None = None
 
@@ -331,7 +332,24 @@ def on_page_content(html_content: str, page: Page, config: MkDocsConfig, files: 
     if page.file.src_uri.endswith(".ipynb"):
         for loader in CDN_LOADERS:
             html_content = loader.sub("", html_content)
+        repair_toc(page.toc, set(HEADING_ID.findall(html_content)))
     return html_content
+
+
+def repair_toc(toc: Any, ids: set[str]) -> None:
+    """Point each entry of a notebook page's table of contents at its heading.
+
+    mkdocs-jupyter slugs a heading for the contents without its code spans
+    (``5-from-python-without-a-shell``) but gives the heading itself an id with them
+    (``5-from-python-without-a-shell-torchdistributedlauncher``): such an entry is pointed
+    at the one heading whose id starts with its own.
+    """
+    for item in toc:
+        if item.id not in ids:
+            candidates = [i for i in ids if i.startswith(item.id)]
+            if len(candidates) == 1:
+                item.id = candidates[0]
+        repair_toc(item.children, ids)
 
 
 def on_post_build(config: MkDocsConfig) -> None:

@@ -174,3 +174,14 @@ def test_times_are_shown_in_seconds_or_minutes(seconds, shown):
 def test_sizes_are_shown_in_kilobytes_or_megabytes():
     assert site_hooks.format_bytes(14_300) == "14 kB"
     assert site_hooks.format_bytes(2_400_000) == "2.4 MB"
+
+
+def test_a_contents_entry_slugged_without_its_code_span_points_at_its_heading():
+    from mkdocs.structure.toc import AnchorLink
+
+    entry = AnchorLink("5. From Python, without a shell:", "5-from-python-without-a-shell", 2)
+    entry.children = [AnchorLink("Recap", "recap", 3), AnchorLink("Lost", "lost", 3)]
+    ids = {"5-from-python-without-a-shell-torchdistributedlauncher", "recap", "lost-a", "lost-b"}
+    site_hooks.repair_toc([entry], ids)
+    assert entry.id == "5-from-python-without-a-shell-torchdistributedlauncher"
+    assert [child.id for child in entry.children] == ["recap", "lost"]  # ambiguous: left alone
