@@ -20,6 +20,7 @@ import sys
 import time
 import urllib.request
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -200,10 +201,10 @@ def _hash_tree(folder: Path) -> dict[str, str]:
     }
 
 
-@pytest.fixture(scope="module")
-def lab(browser_tmp: Path, committed_notebooks: dict[str, str]) -> Iterator[LabServer]:
-    """JupyterLab on a free port of 127.0.0.1, in the smoke profile, serving ``notebooks/``."""
-    env = _lab_environment(browser_tmp)
+@contextmanager
+def serve_lab(tmp: Path, root: Path) -> Iterator[LabServer]:
+    """JupyterLab on a free port of 127.0.0.1, in the smoke profile, serving ``root``."""
+    env = _lab_environment(tmp)
     _write_lab_settings(Path(env["JUPYTERLAB_SETTINGS_DIR"]))
     token = secrets.token_hex(16)
     command = [
@@ -214,17 +215,17 @@ def lab(browser_tmp: Path, committed_notebooks: dict[str, str]) -> Iterator[LabS
         "--ip=127.0.0.1",
         "--port=0",
         f"--IdentityProvider.token={token}",
-        f"--ServerApp.root_dir={NOTEBOOKS}",
-        f"--FileCheckpoints.checkpoint_dir={browser_tmp / 'checkpoints'}",
+        f"--ServerApp.root_dir={root}",
+        f"--FileCheckpoints.checkpoint_dir={tmp / 'checkpoints'}",
         "--LabApp.expose_app_in_browser=True",  # lets the test read the notebook model
     ]
     if os.geteuid() == 0:
         command.append("--allow-root")
-    log = browser_tmp / "jupyterlab.log"
+    log = tmp / "jupyterlab.log"
     with log.open("w") as log_file:
         process = subprocess.Popen(
             command,
-            cwd=NOTEBOOKS,
+            cwd=root,
             env=env,
             stdin=subprocess.DEVNULL,
             stdout=log_file,
@@ -235,9 +236,16 @@ def lab(browser_tmp: Path, committed_notebooks: dict[str, str]) -> Iterator[LabS
     try:
         info = _wait_for_server_info(process, Path(env["JUPYTER_RUNTIME_DIR"]), log)
         url = info["url"].rstrip("/")
-        yield LabServer(url=url, token=token, root=NOTEBOOKS)
+        yield LabServer(url=url, token=token, root=root)
     finally:
         _stop_server(process, url, token)
+
+
+@pytest.fixture(scope="module")
+def lab(browser_tmp: Path, committed_notebooks: dict[str, str]) -> Iterator[LabServer]:
+    """JupyterLab serving ``notebooks/`` (see :func:`serve_lab`)."""
+    with serve_lab(browser_tmp, NOTEBOOKS) as server:
+        yield server
 
 
 # ----------------------------------------------------------------------------- Chromium
