@@ -64,8 +64,8 @@ def test_loader(answer: object, testset: Dataset, trainset: Dataset | None = Non
         )
     images, labels = next(iter(answer))
     return right(
-        f"batches of {tuple(images.shape)} images and {tuple(labels.shape)} labels, "
-        "in a fixed order: notebook 5 tests a network with exactly this."
+        f"batches of {tuple(images.shape)} images and {tuple(labels.shape)} labels, always in "
+        "the same order: how a test set is served, so that two runs compare image by image."
     )
 
 
