@@ -224,7 +224,7 @@ def test_unknown_parameter_is_refused_naming_the_real_ones(notebook_dir, tmp_pat
     [
         (["--profile", "huge"], "profile='huge'"),
         (["--notebooks", "09"], "--notebooks='09'"),
-        (["--notebooks", "08-09"], "--notebooks='08-09'"),
+        (["--notebooks", "09-10"], "--notebooks='09-10'"),
         (["--notebooks", "train,banana"], "--notebooks='train,banana'"),
         (["--name", "my/run"], "--name='my/run'"),
         (["-p", "epochs", "0"], "epochs=0"),
