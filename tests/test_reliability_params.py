@@ -218,7 +218,7 @@ def test_a_notebook_refuses_a_bad_parameter_in_its_first_cells(
 
 BAD_OPTIONS = {
     "profile-unknown": (["--profile", "quick"], "profile='quick'", "one of 'full', 'smoke'"),
-    "notebook-unknown": (["--notebooks", "08"], "--notebooks='08'", "must be"),
+    "notebook-unknown": (["--notebooks", "09"], "--notebooks='09'", "must be"),
     "epochs-zero": (["-p", "epochs", "0"], "epochs=0", "a whole number"),
     "lr-a-word": (["-p", "lr", "fast"], "lr='fast'", "a finite number > 0"),
     "checkpoint-unwritable": (
