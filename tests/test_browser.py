@@ -379,6 +379,14 @@ _TOP_AND_FULL_HEIGHT = """() => {
 }"""
 
 
+def _open_and_run_all(page, lab: LabServer, name: str) -> dict:
+    """Open ``name``, choose "Restart Kernel and Run All Cells", and return its state once run."""
+    _open_notebook(page, lab, name)
+    page.evaluate(_COUNT_EXECUTIONS, name)
+    _restart_and_run_all(page)
+    return _wait_until_run(page, name)
+
+
 def _screenshot(page, name: str) -> Path:
     """A full-page screenshot, the window made tall enough to show the whole notebook."""
     for _ in range(5):  # cells below the fold only get their real height once they are shown
@@ -415,10 +423,7 @@ def test_restart_and_run_all_in_jupyterlab(
     before = (lab.root / name).read_bytes()
     page = chromium.new_page()
     try:
-        _open_notebook(page, lab, name)
-        page.evaluate(_COUNT_EXECUTIONS, name)
-        _restart_and_run_all(page)
-        state = _wait_until_run(page, name)
+        state = _open_and_run_all(page, lab, name)
         _screenshot(page, name)
     finally:
         page.close()

@@ -19,14 +19,11 @@ from pathlib import Path
 import pytest
 from browser_support import SCREENSHOTS
 from test_browser import (  # noqa: F401 - fixtures reused as they are: browser_tmp, chromium
-    _COUNT_EXECUTIONS,
     _STATE,
     LabServer,
     _hash_tree,
-    _open_notebook,
-    _restart_and_run_all,
+    _open_and_run_all,
     _shut_down_kernels,
-    _wait_until_run,
     browser_tmp,
     chromium,
     requests_made,
@@ -105,10 +102,7 @@ def test_a_learner_answers_an_exercise_right_then_wrong(
     index = _answer_cell_index()
     page = chromium.new_page()
     try:
-        _open_notebook(page, student_lab, NAME)
-        page.evaluate(_COUNT_EXECUTIONS, NAME)
-        _restart_and_run_all(page)
-        state = _wait_until_run(page, NAME)
+        state = _open_and_run_all(page, student_lab, NAME)
         stub_feedback = state["cells"][index + 1]["outputText"].strip()
         errors = [c["index"] for c in state["cells"] if "error" in c["outputTypes"]]
 
