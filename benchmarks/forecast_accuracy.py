@@ -10,6 +10,11 @@ the measured time. Run it alone on the machine; nothing else should compete for 
     python -m benchmarks.forecast_accuracy                          # 04 and 07, full profile
     python -m benchmarks.forecast_accuracy --notebooks 01-07 --check
     python -m benchmarks.forecast_accuracy --profile smoke --notebooks 02
+    python -m benchmarks.forecast_accuracy --from-run runs/20261202-190000-full --check
+
+With ``--from-run`` the measured times come from a finished ``cifar-tutorial run`` of the same
+profile (the one the instructor's guide is made from) instead of a new run: the check is
+measured now, so run it on the same machine, as quiet as the run was.
 
 Results are printed and written to ``forecast_accuracy.json`` and ``forecast_accuracy.md``
 in ``--out``.
@@ -27,7 +32,7 @@ from pathlib import Path
 
 import torch
 
-from benchmarks.seed_vs_collection import describe_machine, time_collection
+from benchmarks.seed_vs_collection import describe_machine, notebook_timings, time_collection
 from cifar_tutorial.cli import doctor
 from cifar_tutorial.cli.collection import find_notebooks, select_notebooks
 from cifar_tutorial.cli.forecast import WORK, forecast_notebook
@@ -118,6 +123,22 @@ def markdown(report: dict) -> str:
     return "\n".join(lines) + "\n"
 
 
+def timings_of_run(folder: Path, profile: str) -> dict:
+    """The notebooks' times from a finished run folder, which must be of ``profile``."""
+    summary_file = folder / "summary.json"
+    if not summary_file.is_file():
+        raise SystemExit(f"--from-run: {folder} has no summary.json (not a run folder?)")
+    summary = json.loads(summary_file.read_text())
+    if summary["profile"] != profile:
+        raise SystemExit(
+            f"--from-run: {folder} is a {summary['profile']} run; this check is for the "
+            f"{profile} profile (--profile {summary['profile']} to compare with it)"
+        )
+    timing = notebook_timings(summary)
+    timing["command"] = f"the run folder {folder.name}"
+    return timing
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m benchmarks.forecast_accuracy",
@@ -130,6 +151,12 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--tolerance", type=float, default=TOLERANCE)
     parser.add_argument("--out", default=str(DEFAULT_OUT), help="folder for the JSON and table")
     parser.add_argument("--check", action="store_true", help="exit 1 when one is not within")
+    parser.add_argument(
+        "--from-run",
+        metavar="RUN",
+        help="take the measured times from this "
+        "finished run folder (its summary.json) instead of running the notebooks",
+    )
     return parser
 
 
@@ -142,9 +169,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     check = measure_forecast(args.profile, numbers, args.data_root)
     for number, forecast in check["forecasts"].items():
         print(f"  {number}: {forecast['seconds']:.0f} s predicted")
-    print("Running them with cifar-tutorial run ...", flush=True)
-    run_args = argparse.Namespace(notebooks=",".join(numbers), data_root=args.data_root)
-    measured = time_collection(args.profile, run_args)
+    if args.from_run:
+        measured = timings_of_run(Path(args.from_run), args.profile)
+    else:
+        print("Running them with cifar-tutorial run ...", flush=True)
+        run_args = argparse.Namespace(notebooks=",".join(numbers), data_root=args.data_root)
+        measured = time_collection(args.profile, run_args)
     check["load_average"] = {"before": load_before, "after": os.getloadavg()[0]}
     machine = {**describe_machine(), "cpu_capability": torch.backends.cpu.get_cpu_capability()}
     report = {

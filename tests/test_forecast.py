@@ -215,6 +215,21 @@ def test_the_benchmark_sets_each_forecast_beside_its_measured_run():
     assert "| 05_test | 9 s | not run | - | no |" in table
 
 
+def test_the_benchmark_reads_measured_times_from_a_finished_run_of_its_profile(tmp_path):
+    from benchmarks import forecast_accuracy as bench
+
+    summary = {"profile": "full", "status": "completed", "device": "cpu", "notebooks": [
+        {"notebook": "04_train", "status": "completed", "seconds": 410.0, "metrics": {}},
+    ]}  # fmt: skip
+    (tmp_path / "summary.json").write_text(json.dumps(summary))
+    timing = bench.timings_of_run(tmp_path, "full")
+    assert timing["notebooks"][0]["seconds"] == 410.0 and tmp_path.name in timing["command"]
+    with pytest.raises(SystemExit, match="is a full run; this check is for the smoke profile"):
+        bench.timings_of_run(tmp_path, "smoke")
+    with pytest.raises(SystemExit, match="has no summary.json"):
+        bench.timings_of_run(tmp_path / "missing", "full")
+
+
 def test_real_measurements_feed_a_whole_forecast_of_the_smoke_profile():
     from cifar_tutorial.cli import doctor
 
