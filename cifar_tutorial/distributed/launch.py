@@ -77,8 +77,8 @@ def processes_for_devices(requested: int | str, backend: str = "auto") -> tuple[
             return gpus, f"one process per GPU: {gpus}."
         fallback = min(2, usable_cores())
         return fallback, (
-            f"'gpu' asks for one process per CUDA GPU, and this machine has none: running "
-            f"{fallback} processes on the CPU (gloo) instead."
+            f"'gpu' asks for one process per CUDA GPU, and this machine has none: on the CPU "
+            f"that means {fallback} processes (gloo)."
         )
     count = check_int("nproc", requested, minimum=1, maximum=1024)
     if backend == "nccl" and count > gpus:
