@@ -1,4 +1,4 @@
-"""What the checker tests of notebooks 04-07 share: every wrong answer gets its own hint."""
+"""What the checker tests share: every wrong answer gets its own hint."""
 
 from __future__ import annotations
 
@@ -7,11 +7,13 @@ from collections.abc import Callable, Mapping
 from cifar_tutorial.checks import Feedback
 
 
-def assert_hints(check: Callable[[object], Feedback], answers: Mapping[str, object]) -> None:
-    """``check(answer)`` says not yet with a hint containing each key; no two hints are equal."""
+def assert_hints(
+    check: Callable[..., Feedback], answers: Mapping[str, object], *context: object
+) -> None:
+    """``check(answer, *context)`` : not yet, a hint with each key; no two alike."""
     seen = set()
     for expected, answer in answers.items():
-        feedback = check(answer)
+        feedback = check(answer, *context)
         assert not feedback.right, (expected, feedback)
         assert expected in feedback.message, (expected, feedback)
         assert "Traceback" not in feedback.message and "\n" not in feedback.message

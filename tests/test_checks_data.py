@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 import torch
+from check_hints import assert_hints
 from PIL import Image
 from torch.utils.data import DataLoader, TensorDataset
 from torchvision import transforms
@@ -17,16 +18,6 @@ MEAN, STD = (0.491, 0.482, 0.447), (0.247, 0.243, 0.261)
 def photo() -> Image.Image:
     pixels = torch.arange(32 * 32 * 3, dtype=torch.int64).remainder(256).to(torch.uint8)
     return Image.fromarray(pixels.reshape(32, 32, 3).numpy(), mode="RGB")
-
-
-def assert_hints(checker, answers: dict[str, object], *context) -> None:
-    """Every wrong answer gets not yet with the hint expected of it; the hints all differ."""
-    seen = set()
-    for expected, answer in answers.items():
-        feedback = checker(answer, *context)
-        assert not feedback.right and expected in feedback.message, (answer, feedback)
-        seen.add(feedback.message)
-    assert len(seen) == len(answers)
 
 
 def test_pixel_value_right_and_its_mistakes():

@@ -7,7 +7,7 @@ import math
 import pytest
 import torch
 import torch.nn.functional as F
-from test_checks_data import assert_hints
+from check_hints import assert_hints
 
 from cifar_tutorial.checks import loss as check
 

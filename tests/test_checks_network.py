@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import torch.nn as nn
-from test_checks_data import assert_hints
+from check_hints import assert_hints
 
 from cifar_tutorial.checks import network as check
 from cifar_tutorial.models import Net
