@@ -127,8 +127,9 @@ def main(argv: list[str] | None = None) -> int:
         f"{summary['mean_minutes']:.2f} min per run (max {summary['max_minutes']:.2f})"
     )
     widths = "/".join(map(str, recipe.widths))
+    length = f"{recipe.epochs:g}" if recipe.epochs is not None else f"{recipe.budget:g} min"
     print(
-        f"| {recipe.name} | {widths} | {recipe.epochs:g} | {recipe.batch_size} | "
+        f"| {recipe.name} | {widths} | {length} | {recipe.batch_size} | "
         f"{recipe.tta} | {len(rows)} | {summary['mean_accuracy']:.2f} +- {spread:.2f} | "
         f"{summary['mean_minutes']:.2f} (max {summary['max_minutes']:.2f}) |"
     )

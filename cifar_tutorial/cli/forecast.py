@@ -20,6 +20,7 @@ import torch
 
 from ..data.sample import SAMPLE_PER_CLASS
 from ..modern import ABLATIONS
+from ..modern.budget import AIM
 from ..modern import make_recipe as make_modern_recipe
 from ..settings import PROFILE_DATASETS
 from ..training import RECIPES as CLASSIC_RECIPES
@@ -40,6 +41,7 @@ STEP_TABLE_STEPS = {"full": 3, "smoke": 1}  # notebook 07's timed steps per sett
 SMOKE_07 = {"epochs": 2, "widths": "16,32,64", "batch_size": 250,
             "ablation_epochs": 0.5, "ablation_widths": "8,16,32"}  # fmt: skip
 """Notebook 07's values in the smoke profile (its parameters cell names them too)."""
+ABLATION_BUDGET_07 = 0.2  # notebook 07's minutes per ablation run in the full profile
 TTA_VIEWS = {0: 1, 1: 2, 2: 6}  # forward passes per test image at each tta level
 TEST_BATCH = 1000
 
@@ -171,18 +173,17 @@ def faster_and_better(forecast: Forecast, dataset: str, speeds: Speeds) -> None:
         step = FastNetStep(recipe.widths, 32, recipe.batch_size, channels_last, in_bfloat16)
         count = 1 + STEP_TABLE_STEPS[forecast.profile]
         forecast.steps("step table", speeds.fast_net_step(step), count, step)
-    modern_training(forecast, speeds, recipe, n_train, bfloat16, "training FastNet")
-    for tta in TTA_VIEWS:
-        modern_testing(forecast, speeds, recipe, n_test, bfloat16, "testing FastNet", tta)
-    modern_training(forecast, speeds, ablation, n_train, bfloat16, "ablation study")
-    modern_testing(forecast, speeds, ablation, n_test, bfloat16, "ablation study")
+    modern_run(forecast, speeds, recipe, n_train, n_test, bfloat16, "the recipe")
+    for tta in TTA_VIEWS:  # the notebook tests at every level, the recipe's is counted above
+        if tta != recipe.tta:
+            modern_testing(forecast, speeds, recipe, n_test, bfloat16, "the recipe", tta)
+    modern_run(forecast, speeds, ablation, n_train, n_test, bfloat16, "ablation study")
     for idea, switch_off in ABLATIONS.items():
         if idea == "test-time augmentation":
             modern_testing(forecast, speeds, ablation, n_test, bfloat16, "ablation study", 0)
-            continue
-        changed = replace(ablation, **switch_off)
-        modern_training(forecast, speeds, changed, n_train, bfloat16, "ablation study")
-        modern_testing(forecast, speeds, changed, n_test, bfloat16, "ablation study")
+        elif any(getattr(ablation, key) != value for key, value in switch_off.items()):
+            changed = replace(ablation, **switch_off)
+            modern_run(forecast, speeds, changed, n_train, n_test, bfloat16, "ablation study")
 
 
 def modern_recipes(smoke: bool, device: torch.device):
@@ -197,15 +198,26 @@ def modern_recipes(smoke: bool, device: torch.device):
     )
     recipe = replace(recipe, lr=preset.lr * recipe.batch_size / preset.batch_size)
     half_widths = ",".join(str(max(1, w // 2)) for w in recipe.widths)
+    budgeted = recipe.budget is not None  # then the ablation runs have budgets too
     ablation = make_modern_recipe(
         name,
-        epochs=SMOKE_07["ablation_epochs"] if smoke else 1,
+        epochs=SMOKE_07["ablation_epochs"] if smoke else (None if budgeted else 1),
+        budget=ABLATION_BUDGET_07 if budgeted else None,
         widths=SMOKE_07["ablation_widths"] if smoke else half_widths,
         batch_size=recipe.batch_size,
         lr=recipe.lr,
         tta=recipe.tta,
     )
     return recipe, ablation
+
+
+def modern_run(forecast, speeds, recipe, n_train, n_test, bfloat16, part) -> None:
+    """Training and testing one modern-recipe network: its budget, or its epochs' steps."""
+    if recipe.budget is not None:  # the recipe plans to end at AIM of its budget
+        forecast.add(part, AIM * 60 * recipe.budget)
+        return
+    modern_training(forecast, speeds, recipe, n_train, bfloat16, part)
+    modern_testing(forecast, speeds, recipe, n_test, bfloat16, part)
 
 
 def modern_training(forecast, speeds, recipe, n_train, bfloat16, part) -> None:

@@ -4,6 +4,9 @@ Read it top to bottom, one job per module:
 
 * :mod:`~cifar_tutorial.modern.net` - the network and its data-computed first layer;
 * :mod:`~cifar_tutorial.modern.augment` - batches cut and augmented on the device;
+* :mod:`~cifar_tutorial.modern.precision` - bfloat16 where the hardware computes it fast;
+* :mod:`~cifar_tutorial.modern.muon` - Muon for the convolution filters;
+* :mod:`~cifar_tutorial.modern.budget` - fitting the steps into the minutes there are;
 * :mod:`~cifar_tutorial.modern.train` - the training loop and its optimizer tricks;
 * :mod:`~cifar_tutorial.modern.evaluate` - testing with test-time augmentation;
 * :mod:`~cifar_tutorial.modern.recipe` - all settings, named presets, ``run`` and the ablations.
@@ -11,11 +14,13 @@ Read it top to bottom, one job per module:
 
 from .evaluate import evaluate, tta_logits
 from .net import FastNet, init_whitening
+from .budget import BudgetPlan
 from .recipe import ABLATIONS, RECIPES, ModernRecipe, RunResult, make_recipe, run
 from .train import Lookahead, autocast_dtype, cpu_has_fast_bfloat16, train, warmup_then_decay
 
 __all__ = [
     "ABLATIONS",
+    "BudgetPlan",
     "RECIPES",
     "FastNet",
     "Lookahead",

@@ -18,7 +18,7 @@ import torch.nn.functional as F
 from ..data import ImageSet
 from ..validation import check_int
 from .augment import test_batches
-from .train import autocast, autocast_dtype
+from .precision import autocast, autocast_dtype
 
 TTA_LEVELS = (0, 1, 2)
 

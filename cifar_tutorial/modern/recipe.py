@@ -21,6 +21,7 @@ from ..seeding import seed_everything
 from ..validation import check_bool, check_choice, check_float, check_int
 from .evaluate import evaluate
 from .net import check_widths
+from .muon import OPTIMIZERS
 from .train import PRECISIONS, TrainLog, build_net, train
 
 
@@ -30,7 +31,7 @@ class ModernRecipe:
 
     name: str
     widths: tuple[int, int, int]  # channels of the three conv groups
-    epochs: float  # passes over the training set (a fraction ends mid-epoch)
+    epochs: float | None  # passes over the training set (a fraction ends mid-epoch) ...
     batch_size: int
     lr: float  # peak learning rate (for the mean loss over a batch)
     momentum: float  # Nesterov momentum
@@ -49,6 +50,10 @@ class ModernRecipe:
     low_res_size: int = 0  # progressive resizing: shrink images to this size first (0: never)
     low_res_fraction: float = 0.7  # ... for this fraction of the steps
     compile: bool = False  # torch.compile the network (pays off on GPUs, for long runs)
+    budget: float | None = None  # ... or minutes of training and testing (epochs, if given, win)
+    optimizer: str = "sgd"  # "sgd", or "muon": Muon for the conv filters, SGD for the rest
+    muon_lr: float = 0.24  # Muon's learning rate (the filters are kept at norm 1 per filter)
+    muon_momentum: float = 0.6
 
     def as_dict(self) -> dict[str, Any]:
         """Plain values, for metrics files and tables."""
@@ -60,15 +65,16 @@ _AIRBENCH = dict(momentum=0.85, weight_decay=1.33e-3, warmup=0.23, final_lr=0.07
                  channels_last=True, precision="auto")  # fmt: skip
 
 RECIPES = {
-    # tuned for a 2-core CPU and 5 minutes (85.4% in 4.1 min here, docs/benchmarks.md): a
-    # narrow network, progressive resizing (70% of the steps on 24x24 images), and less
-    # regularization than a long run needs
-    "cpu": ModernRecipe("cpu", widths=(32, 64, 128), epochs=7, batch_size=512, lr=0.75,
-                        label_smoothing=0.1, translate=1, low_res_size=24, **_AIRBENCH),
-    # the same, one parameter away: a wider network trained longer (88.2% in 9.9 min here)
-    "cpu-long": ModernRecipe("cpu-long", widths=(48, 96, 192), epochs=10, batch_size=512,
-                             lr=0.75, label_smoothing=0.1, translate=1, low_res_size=24,
-                             **_AIRBENCH),
+    # tuned for a 2-core CPU and 5 minutes (docs/benchmarks.md): a narrow network, progressive
+    # resizing (70% of the steps on 24x24 images), less regularization than a long run
+    # needs, Muon for the filters; the number of steps fills the budget
+    "cpu": ModernRecipe("cpu", widths=(32, 64, 128), epochs=None, budget=5.0, batch_size=512,
+                        lr=0.75, label_smoothing=0.1, translate=1, low_res_size=24,
+                        optimizer="muon", **_AIRBENCH),
+    # the same, one parameter away: a wider network trained for a quarter of an hour
+    "cpu-long": ModernRecipe("cpu-long", widths=(48, 96, 192), epochs=None, budget=15.0,
+                             batch_size=512, lr=0.75, label_smoothing=0.1, translate=1,
+                             low_res_size=24, optimizer="muon", **_AIRBENCH),
     # airbench94's network and hyperparameters, for a GPU
     "gpu": ModernRecipe("gpu", widths=(64, 256, 256), epochs=10, batch_size=1024, lr=1.5,
                         label_smoothing=0.2, translate=2, **_AIRBENCH),
@@ -85,6 +91,7 @@ ABLATIONS = {
     "64x lr for BN shifts": {"bias_lr_scale": 1.0},
     "test-time augmentation": {"tta": 0},
     "channels_last": {"channels_last": False},
+    "Muon (SGD instead)": {"optimizer": "sgd"},
 }
 """For each idea, the settings that switch it off (everything else stays as it was)."""
 
@@ -99,11 +106,15 @@ def make_recipe(name: str = "cpu", **overrides: Any) -> ModernRecipe:
     unknown = sorted(set(changes) - set(ModernRecipe.__dataclass_fields__))
     if unknown:
         raise TypeError(f"unknown recipe settings: {', '.join(unknown)}")
+    if "epochs" in changes:  # epochs given explicitly win over the preset's budget
+        changes["budget"] = None
+    elif "budget" in changes:
+        changes["epochs"] = None
     r = replace(RECIPES[name], **changes)
     return ModernRecipe(
         name=str(r.name),
         widths=check_widths(r.widths),
-        epochs=check_float("epochs", r.epochs, minimum=0, maximum=1000, exclusive_min=True),
+        epochs=None if r.epochs is None else check_epochs(r.epochs),
         batch_size=check_int("batch_size", r.batch_size, minimum=1, maximum=65536),
         lr=check_float("lr", r.lr, minimum=0, maximum=100, exclusive_min=True),
         momentum=check_float("momentum", r.momentum, minimum=0, maximum=1, exclusive_max=True),
@@ -122,7 +133,22 @@ def make_recipe(name: str = "cpu", **overrides: Any) -> ModernRecipe:
         low_res_size=check_low_res_size(r.low_res_size),
         low_res_fraction=check_float("low_res_fraction", r.low_res_fraction, minimum=0, maximum=1),
         compile=check_bool("compile", r.compile),
+        budget=None if r.budget is None else check_budget(r.budget),
+        optimizer=check_choice("optimizer", r.optimizer, OPTIMIZERS),
+        muon_lr=check_float("muon_lr", r.muon_lr, minimum=0, maximum=10, exclusive_min=True),
+        muon_momentum=check_float("muon_momentum", r.muon_momentum, minimum=0, maximum=1,
+                                  exclusive_max=True),  # fmt: skip
     )
+
+
+def check_epochs(value: object) -> float:
+    """Passes over the training set: more than 0, at most 1000."""
+    return check_float("epochs", value, minimum=0, maximum=1000, exclusive_min=True)
+
+
+def check_budget(value: object) -> float:
+    """Minutes of training and testing: more than 0, at most a day."""
+    return check_float("budget", value, minimum=0, maximum=24 * 60, exclusive_min=True)
 
 
 def check_low_res_size(value: object) -> int:
@@ -165,7 +191,8 @@ def run(
     net = build_net(recipe, device)
     if recipe.compile:
         net = torch.compile(net)
-    log = train(net, train_set, recipe, device=device, seed=seed, verbose=verbose)
+    log = train(net, train_set, recipe, device=device, seed=seed, verbose=verbose,
+                test_set=test_set)  # fmt: skip
     start = time.perf_counter()
     predicted, labels = evaluate(net, test_set, tta=recipe.tta, device=device,
                                  precision=recipe.precision,

@@ -1,7 +1,9 @@
 """Training the fast network: the loop, and the four ideas that make each step count.
 
-* **Nesterov SGD** whose learning rate **warms up** for the first part of training and then
-  **decays** linearly to a small fraction of its peak;
+* **Nesterov SGD** (or Muon for the convolution filters, :mod:`~cifar_tutorial.modern.muon`)
+  whose learning rate **warms up** for the first part of training and then **decays**
+  linearly to a small fraction of its peak, over a number of steps fixed by ``epochs`` or
+  by a time ``budget`` (:mod:`~cifar_tutorial.modern.budget`);
 * **label smoothing**: with 0.2 the target is 80% the true class and 20% spread over all ten, so the
   network is never pushed towards infinitely confident outputs;
 * **weight decay**, and a 64 times larger learning rate for the batch-norm shifts (biases);
@@ -15,78 +17,66 @@ hardware computes it fast.
 
 from __future__ import annotations
 
+import copy
 import time
 from collections.abc import Callable
-from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 
 import torch
 import torch.nn as nn
 
+from ..data import ImageSet
 from ..device import synchronize
 from ..errors import TrainingDivergedError
-from ..validation import check_choice
-from .augment import normalized, shrink, train_batches
+from .augment import normalized, shrink, test_batches, train_batches
+from .budget import TEST_SAMPLE, BudgetPlan, plan_budget
+from .evaluate import tta_logits
+from .muon import filters_as_matrices, make_muon
 from .net import FastNet, init_whitening
+from .precision import PRECISIONS, autocast, autocast_dtype, cpu_has_fast_bfloat16  # noqa: F401
 
-PRECISIONS = ("auto", "float32", "bfloat16")
 LOOKAHEAD_EVERY = 5  # steps between two lookahead updates
 WHITENING_BIAS_FRACTION = 0.3  # the whitening layer's bias learns for the first 30% of steps
 
 
-def cpu_has_fast_bfloat16() -> bool:
-    """Whether this CPU computes bfloat16 natively (AVX512-BF16 or AMX), as oneDNN reports.
-
-    Without it (e.g. AVX2-only processors) bfloat16 is emulated and several times *slower*
-    than float32.
-    """
-    try:
-        return bool(torch.ops.mkldnn._is_mkldnn_bf16_supported())
-    except (AttributeError, RuntimeError):
-        return False
-
-
-def autocast_dtype(device: torch.device, precision: str = "auto") -> torch.dtype | None:
-    """The dtype to autocast to on ``device`` (``None`` = plain float32).
-
-    ``"auto"`` picks bfloat16 on CUDA GPUs that support it and on CPUs that compute it
-    natively, float32 everywhere else (Apple's MPS included).
-    """
-    precision = check_choice("precision", precision, PRECISIONS)
-    if precision == "float32":
-        return None
-    if precision == "bfloat16":
-        return torch.bfloat16
-    if device.type == "cuda" and torch.cuda.is_bf16_supported():
-        return torch.bfloat16
-    if device.type == "cpu" and cpu_has_fast_bfloat16():
-        return torch.bfloat16
-    return None
-
-
-def autocast(device: torch.device, dtype: torch.dtype | None) -> AbstractContextManager:
-    """``torch.autocast`` to ``dtype``, or nothing at all when ``dtype`` is ``None``."""
-    if dtype is None:
-        return nullcontext()
-    return torch.autocast(device.type, dtype=dtype)
-
-
 def make_optimizer(
-    net: nn.Module, lr: float, momentum: float, weight_decay: float, bias_lr_scale: float
+    net: nn.Module,
+    lr: float,
+    momentum: float,
+    weight_decay: float,
+    bias_lr_scale: float,
+    skip: list[nn.Parameter] = (),
 ) -> torch.optim.SGD:
     """Nesterov SGD; batch-norm shifts get ``bias_lr_scale`` times the learning rate.
 
     Their weight decay is divided by the same factor, so that every parameter decays by
-    the same amount per step (``lr * weight_decay``).
+    the same amount per step (``lr * weight_decay``). Parameters in ``skip`` are left to
+    another optimizer.
     """
-    norm_biases = [p for name, p in net.named_parameters() if "norm" in name and p.requires_grad]
-    others = [p for name, p in net.named_parameters() if "norm" not in name and p.requires_grad]
+    skipped = {id(p) for p in skip}
+    trained = [(n, p) for n, p in net.named_parameters() if p.requires_grad and id(p) not in skipped]
+    norm_biases = [p for name, p in trained if "norm" in name]
+    others = [p for name, p in trained if "norm" not in name]
     groups = [
         {"params": norm_biases, "lr": lr * bias_lr_scale,
          "weight_decay": weight_decay / bias_lr_scale},
         {"params": others, "lr": lr, "weight_decay": weight_decay},
     ]  # fmt: skip
     return torch.optim.SGD(groups, lr=lr, momentum=momentum, nesterov=momentum > 0)
+
+
+def make_optimizers(net: nn.Module, recipe) -> list[torch.optim.Optimizer]:
+    """The recipe's optimizers: Nesterov SGD for everything, or, with ``optimizer="muon"``,
+    Muon for the 3x3 convolution filters and Nesterov SGD for the rest."""
+    muon = []
+    if recipe.optimizer == "muon":
+        matrices = filters_as_matrices(net)
+        muon = [make_muon(matrices, recipe.muon_lr, recipe.muon_momentum)]
+    else:
+        matrices = []
+    sgd = make_optimizer(net, recipe.lr, recipe.momentum, recipe.weight_decay,
+                         recipe.bias_lr_scale, skip=matrices)  # fmt: skip
+    return [sgd, *muon]
 
 
 def warmup_then_decay(
@@ -140,14 +130,81 @@ class TrainLog:
     seconds: float = 0.0
     steps: int = 0
     epoch_seconds: list[float] = field(default_factory=list)
+    plan: BudgetPlan | None = None  # with a time budget: what was measured and chosen
 
 
 def build_net(recipe, device: torch.device) -> FastNet:
-    """The network of ``recipe``, in its memory layout, on ``device``."""
+    """The network of ``recipe``, in its memory layout, on ``device`` (with Muon, its
+    filters stored as matrices)."""
     net = FastNet(recipe.widths).to(device)
     if recipe.channels_last:
         net = net.to(memory_format=torch.channels_last)
+    if recipe.optimizer == "muon":
+        filters_as_matrices(net)
     return net
+
+
+def train_step(
+    net: nn.Module,
+    optimizers: list[torch.optim.Optimizer],
+    criterion: nn.Module,
+    images: torch.Tensor,
+    labels: torch.Tensor,
+    dtype: torch.dtype | None,
+) -> torch.Tensor:
+    """One step: forward pass and loss (autocast to ``dtype``), gradients, every optimizer."""
+    with autocast(images.device, dtype):
+        loss = criterion(net(images), labels)
+    for optimizer in optimizers:
+        optimizer.zero_grad(set_to_none=True)
+    loss.backward()
+    for optimizer in optimizers:
+        optimizer.step()
+    return loss.detach()
+
+
+def plan_steps(
+    net: nn.Module,
+    recipe,
+    batches,
+    test_set: ImageSet | None,
+    *,
+    started: float,
+    clock: Callable[[], float] = time.perf_counter,
+) -> BudgetPlan:
+    """Time a throwaway copy of ``net`` at each image size the recipe uses, and its test on
+    a few images, then fix the number of steps that fits ``recipe.budget`` (minutes)."""
+    device = batches.device
+    dtype = autocast_dtype(device, recipe.precision)
+    layout = torch.channels_last if recipe.channels_last else torch.contiguous_format
+    copied = copy.deepcopy(net)
+    optimizers = make_optimizers(copied, recipe)
+    criterion = nn.CrossEntropyLoss(label_smoothing=recipe.label_smoothing)
+    images, labels = next(iter(batches))
+
+    def step_at_size(size: int) -> Callable[[], torch.Tensor]:
+        resized = images if size == images.shape[-1] else shrink(images, size)
+        resized = resized.contiguous(memory_format=layout)
+        return lambda: train_step(copied, optimizers, criterion, resized, labels, dtype)
+
+    test_at, test_scale = None, 0.0
+    if test_set is not None and len(test_set):
+        test_images, _ = next(iter(test_batches(test_set, TEST_SAMPLE, device=device)))
+        test_images = test_images.contiguous(memory_format=layout)
+        test_scale = len(test_set) / len(test_images)
+
+        @torch.no_grad()
+        def test_at() -> None:
+            copied.eval()
+            with autocast(device, dtype):
+                tta_logits(copied, test_images, recipe.tta).argmax(1).cpu()
+            copied.train()
+
+    sizes = [images.shape[-1]] + ([recipe.low_res_size] if recipe.low_res_size else [])
+    return plan_budget(recipe.budget, started=started, step_at_size=step_at_size, sizes=sizes,
+                       test_at=test_at, test_scale=test_scale,
+                       low_res_fraction=recipe.low_res_fraction,
+                       steps_per_epoch=len(batches), clock=clock, device=device)  # fmt: skip
 
 
 def train(
@@ -158,33 +215,41 @@ def train(
     device: torch.device | str = "cpu",
     seed: int = 0,
     verbose: bool = True,
+    test_set: ImageSet | None = None,
+    clock: Callable[[], float] = time.perf_counter,
 ) -> TrainLog:
     """Train ``net`` on ``train_set`` (an :class:`~cifar_tutorial.data.ImageSet`) as
     ``recipe`` (a :class:`~cifar_tutorial.modern.ModernRecipe`) says; return the log.
 
     The time counted starts before the whitening layer is computed and ends after the
-    last step.
+    last step. With a ``recipe.budget``, the number of steps is chosen so that training
+    and then testing ``test_set`` (with the recipe's test-time augmentation) fit in it.
     """
     device = torch.device(device)
     dtype = autocast_dtype(device, recipe.precision)
     memory_format = torch.channels_last if recipe.channels_last else torch.contiguous_format
     batches = train_batches(train_set, recipe.batch_size, flip=recipe.flip,
                             translate=recipe.translate, device=device, seed=seed)  # fmt: skip
-    total_steps = max(1, round(recipe.epochs * len(batches)))
-    low_res_steps = round(recipe.low_res_fraction * total_steps) if recipe.low_res_size else 0
     criterion = nn.CrossEntropyLoss(label_smoothing=recipe.label_smoothing)
     log = TrainLog()
     synchronize(device)
-    start = time.perf_counter()
+    start = clock()
 
     if recipe.whiten:  # the first layer, computed from 5,000 training images
         init_whitening(net.whiten, normalized(train_set, 5000).to(device))
     else:  # ... or learned like any other layer
         net.whiten.weight.requires_grad_(True)
-    optimizer = make_optimizer(net, recipe.lr, recipe.momentum, recipe.weight_decay,
-                               recipe.bias_lr_scale)  # fmt: skip
+    optimizers = make_optimizers(net, recipe)
+    if recipe.budget is not None:
+        log.plan = plan_steps(net, recipe, batches, test_set, started=start, clock=clock)
+        total_steps, low_res_steps = log.plan.total_steps, log.plan.low_res_steps
+        if verbose:
+            print(log.plan.describe())
+    else:
+        total_steps = max(1, round(recipe.epochs * len(batches)))
+        low_res_steps = round(recipe.low_res_fraction * total_steps) if recipe.low_res_size else 0
     schedule = warmup_then_decay(total_steps, recipe.warmup, end=recipe.final_lr)
-    scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, schedule)
+    schedulers = [torch.optim.lr_scheduler.LambdaLR(o, schedule) for o in optimizers]
     lookahead = Lookahead(net) if recipe.lookahead else None
 
     net.train()
@@ -196,13 +261,9 @@ def train(
             if step < low_res_steps:  # progressive resizing: small images first
                 images = shrink(images, recipe.low_res_size)
             images = images.contiguous(memory_format=memory_format)
-            with autocast(device, dtype):
-                loss = criterion(net(images), labels)
-            optimizer.zero_grad(set_to_none=True)
-            loss.backward()
-            optimizer.step()
-            scheduler.step()
-            losses.append(loss.detach())
+            losses.append(train_step(net, optimizers, criterion, images, labels, dtype))
+            for scheduler in schedulers:
+                scheduler.step()
             step += 1
             if step == round(WHITENING_BIAS_FRACTION * total_steps):
                 net.whiten.bias.requires_grad_(False)  # the optimizer now skips it
@@ -213,14 +274,14 @@ def train(
         epoch += 1
         check_losses(losses, epoch)
         log.losses += torch.stack(losses).float().tolist()
-        log.epoch_seconds.append(time.perf_counter() - start)
+        log.epoch_seconds.append(clock() - start)
         if verbose:
             mean_loss = sum(log.losses[-len(losses) :]) / len(losses)
             print(f"epoch {epoch}: mean loss {mean_loss:.3f}, {log.epoch_seconds[-1]:.0f} s so far")
     if lookahead is not None:
         lookahead.update(net, decay=1.0)  # finish on the slow weights
     synchronize(device)
-    log.seconds = time.perf_counter() - start
+    log.seconds = clock() - start
     log.steps = step
     return log
 

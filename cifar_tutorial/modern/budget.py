@@ -1,0 +1,142 @@
+"""Training for the minutes you have: measure this machine's speed, then fix the steps.
+
+A workshop has minutes, not epochs, and laptops differ several times in speed. With a
+``budget``, the recipe first times a few training steps of a throwaway copy of the network
+at each image size it will use (and the test with its augmentation), then fixes the number
+of steps so that training and testing end within the budget. The whole schedule (warm-up,
+linear decay to the last step, progressive resizing, lookahead) is a fraction of that number,
+so a slow laptop runs the same recipe, only shorter: "budgeted training" (Li, Yumer and
+Ramanan, 2020) found a learning rate that decays linearly to the end of the budget the best
+way to spend a fixed amount of time.
+"""
+
+from __future__ import annotations
+
+import math
+import statistics
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+
+import torch
+
+from ..device import synchronize
+
+WARMUP_STEPS = 2  # untimed steps per image size first: they choose kernels, allocate memory
+MEASURED_STEPS = 5  # then timed steps per image size (their median counts)
+AIM = 0.97  # plan for 97% of the budget: measured speeds vary by a few per cent
+TEST_SAMPLE = 250  # test images timed to predict how long the whole test takes
+
+
+@dataclass(frozen=True)
+class BudgetPlan:
+    """How a budget was spent: the measured speeds and the number of steps they allow."""
+
+    budget_seconds: float
+    spent_seconds: float  # before the first step: whitening layer, optimizer, measuring
+    step_seconds: Mapping[int, float]  # image size -> seconds per training step
+    test_seconds: float  # predicted test with test-time augmentation
+    total_steps: int
+    low_res_steps: int  # the first steps, on small images
+    steps_per_epoch: int
+
+    @property
+    def epochs(self) -> float:
+        return self.total_steps / self.steps_per_epoch
+
+    @property
+    def planned_seconds(self) -> float:
+        """What the plan expects training and testing to take in all."""
+        low, full = self.low_res_steps, self.total_steps - self.low_res_steps
+        train = sum(self.step_seconds[size] * n for size, n in self._steps_by_size(low, full))
+        return self.spent_seconds + train + self.test_seconds
+
+    def _steps_by_size(self, low: int, full: int) -> list[tuple[int, int]]:
+        sizes = sorted(self.step_seconds)  # the smallest first
+        return [(sizes[0], low), (sizes[-1], full)] if len(sizes) > 1 else [(sizes[0], full)]
+
+    def describe(self) -> str:
+        """A few lines saying what was measured and what was chosen, and why."""
+        speeds = ", ".join(
+            f"{1000 * s:.0f} ms per step at {size}x{size}"
+            for size, s in sorted(self.step_seconds.items())
+        )
+        lines = [
+            f"budget {self.budget_seconds / 60:g} min: measured {speeds}; the test "
+            f"(with its augmentation) will take about {self.test_seconds:.1f} s",
+            f"-> {self.total_steps:,} steps ({self.epochs:.1f} epochs"
+            + (f", the first {self.low_res_steps:,} on small images" if self.low_res_steps else "")
+            + f"), planned to end after {self.planned_seconds:.0f} s "
+            f"({self.planned_seconds / self.budget_seconds:.0%} of the budget)",
+        ]
+        return "\n".join(lines)
+
+
+def steps_within(
+    seconds: float, step_seconds: Mapping[int, float], low_res_fraction: float
+) -> int:
+    """How many steps fit in ``seconds`` when the first ``low_res_fraction`` of them run at
+    the smallest image size of ``step_seconds`` and the rest at the largest (at least 1)."""
+    sizes = sorted(step_seconds)
+    low, full = step_seconds[sizes[0]], step_seconds[sizes[-1]]
+    fraction = low_res_fraction if len(sizes) > 1 else 0.0
+    per_step = fraction * low + (1 - fraction) * full
+    return max(1, math.floor(seconds / per_step))
+
+
+def seconds_per_call(
+    work: Callable[[], object],
+    calls: int,
+    clock: Callable[[], float],
+    device: torch.device,
+    warmup: int = 1,
+) -> float:
+    """Median seconds of ``work()`` over ``calls`` calls, after ``warmup`` untimed calls
+    (which pay one-off costs such as choosing the convolution kernels). The median, so that
+    one call slowed down by something else on the machine does not count."""
+    for _ in range(warmup):
+        work()
+    times = []
+    for _ in range(calls):
+        synchronize(device)
+        start = clock()
+        work()
+        synchronize(device)
+        times.append(clock() - start)
+    return statistics.median(times)
+
+
+def plan_budget(
+    budget_minutes: float,
+    *,
+    started: float,
+    step_at_size: Callable[[int], Callable[[], object]],
+    sizes: list[int],
+    test_at: Callable[[], object] | None,
+    test_scale: float,
+    low_res_fraction: float,
+    steps_per_epoch: int,
+    clock: Callable[[], float],
+    device: torch.device,
+) -> BudgetPlan:
+    """Measure a step at each of ``sizes`` and the test, then fit the steps in the budget.
+
+    ``step_at_size(size)`` returns a function doing one training step at that image size
+    (on a throwaway copy of the network); ``test_at()`` tests a few images the way the
+    recipe will test them all, ``test_scale`` times as many. ``started`` is the clock's reading when
+    the recipe's clock started: what was spent before planning counts against the budget.
+    """
+    steps = {size: step_at_size(size) for size in sorted(set(sizes))}
+    for step in steps.values():  # warm every size up before timing any
+        seconds_per_call(step, 1, clock, device, warmup=WARMUP_STEPS - 1)
+    step_seconds = {size: seconds_per_call(step, MEASURED_STEPS, clock, device, warmup=0)
+                    for size, step in steps.items()}  # fmt: skip
+    test_seconds = 0.0
+    if test_at is not None:
+        test_seconds = seconds_per_call(test_at, 1, clock, device) * test_scale
+    budget = 60 * budget_minutes
+    spent = clock() - started
+    left = AIM * budget - spent - test_seconds
+    total = steps_within(left, step_seconds, low_res_fraction)
+    low_res = round(low_res_fraction * total) if len(step_seconds) > 1 else 0
+    return BudgetPlan(budget, spent, step_seconds, test_seconds, total, low_res, steps_per_epoch)
+

@@ -1,0 +1,203 @@
+"""Training on a time budget, and Muon: the mechanism, checked with a fake clock.
+
+The fake clock advances only when the network computes: each training forward pass costs a
+fixed time that grows with the image's area, each test image a fixed time. The number of
+steps the recipe chooses can then be computed by hand, and the run must end within its
+budget. Real adherence on a real machine is the benchmark's job (benchmarks/budget_recipe.py).
+"""
+
+from __future__ import annotations
+
+import pytest
+import torch
+import torch.nn as nn
+
+from cifar_tutorial.data import ImageSet, load_split
+from cifar_tutorial.errors import ParameterError
+from cifar_tutorial.modern import FastNet, evaluate, make_recipe, run
+from cifar_tutorial.modern.budget import (
+    AIM,
+    MEASURED_STEPS,
+    WARMUP_STEPS,
+    BudgetPlan,
+    plan_budget,
+    seconds_per_call,
+    steps_within,
+)
+from cifar_tutorial.modern.muon import filters_as_matrices, keep_filter_norms
+from cifar_tutorial.modern.train import build_net, make_optimizers, train
+
+STEP_SECONDS = 0.05  # a training forward pass on 32x32 images, on the fake clock
+TEST_IMAGE_SECONDS = 1e-4  # one test image, one view
+
+
+class FakeClock:
+    """A clock that moves only when told to."""
+
+    def __init__(self) -> None:
+        self.now = 100.0
+
+    def __call__(self) -> float:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += seconds
+
+
+def charge_the_clock(net: nn.Module, clock: FakeClock) -> None:
+    """Every forward pass of ``net`` (and of its copies) advances ``clock`` by its cost."""
+
+    def cost(module: nn.Module, inputs: tuple[torch.Tensor]) -> None:
+        images = inputs[0]
+        if module.training:
+            clock.advance(STEP_SECONDS * (images.shape[-1] / 32) ** 2)
+        else:
+            clock.advance(TEST_IMAGE_SECONDS * len(images))
+
+    net.register_forward_pre_hook(cost)
+
+
+def subset(data: ImageSet, per_class: int) -> ImageSet:
+    index = torch.cat([(data.labels == c).nonzero()[:per_class, 0] for c in range(10)])
+    return ImageSet(data.images[index], data.labels[index], data.split, data.source)
+
+
+@pytest.fixture(scope="module")
+def tiny():
+    return subset(load_split("sample", "train"), 30), subset(load_split("sample", "test"), 10)
+
+
+def budget_recipe(**changes):
+    settings = dict(widths=(8, 16, 16), batch_size=100, lr=0.2, budget=0.05, tta=2)
+    return make_recipe("cpu", **{**settings, **changes})
+
+
+def test_steps_within_splits_the_time_between_the_two_image_sizes():
+    speeds = {24: 0.5, 32: 1.0}
+    assert steps_within(100, speeds, low_res_fraction=0.6) == 142  # 100 / (0.6*0.5 + 0.4)
+    assert steps_within(100, {32: 1.0}, low_res_fraction=0.6) == 100
+    assert steps_within(0.1, speeds, low_res_fraction=0.6) == 1  # never fewer than one step
+
+
+def test_seconds_per_call_leaves_the_first_call_out_and_takes_the_median():
+    clock, costs = FakeClock(), iter([5.0, 1.0, 9.0, 2.0])
+    median = seconds_per_call(lambda: clock.advance(next(costs)), 3, clock, torch.device("cpu"))
+    assert median == 2.0  # the first call (5 s: choosing kernels) is not counted, nor the slow 9
+
+
+def test_the_plan_fits_training_and_testing_into_the_budget():
+    clock = FakeClock()
+    started = clock() - 3.0  # the whitening layer took 3 s
+
+    def step_at_size(size):
+        return lambda: clock.advance(0.01 * (size / 32) ** 2)
+
+    plan = plan_budget(1, started=started, step_at_size=step_at_size, sizes=[32, 24],
+                       test_at=lambda: clock.advance(0.5), test_scale=40,
+                       low_res_fraction=0.7, steps_per_epoch=97, clock=clock,
+                       device=torch.device("cpu"))  # fmt: skip
+    measuring = (WARMUP_STEPS + MEASURED_STEPS) * (0.01 + 0.01 * 0.5625) + 2 * 0.5
+    assert plan.spent_seconds == pytest.approx(3.0 + measuring)
+    assert plan.test_seconds == pytest.approx(20.0)
+    per_step = 0.7 * 0.005625 + 0.3 * 0.01
+    left = AIM * 60 - plan.spent_seconds - 20.0
+    assert plan.total_steps == int(left / per_step)
+    assert plan.low_res_steps == round(0.7 * plan.total_steps)
+    assert plan.epochs == pytest.approx(plan.total_steps / 97)
+    assert plan.planned_seconds == pytest.approx(AIM * 60, rel=1e-3)
+    text = plan.describe()
+    assert "budget 1 min" in text and "10 ms per step at 32x32" in text
+    assert f"{plan.total_steps:,} steps" in text and "97% of the budget" in text
+
+
+@pytest.mark.parametrize("optimizer", ["sgd", "muon"])
+def test_a_budgeted_run_ends_within_its_budget_on_the_fake_clock(tiny, optimizer):
+    recipe = budget_recipe(optimizer=optimizer)
+    clock = FakeClock()
+    net = build_net(recipe, torch.device("cpu"))
+    charge_the_clock(net, clock)
+    log = train(net, tiny[0], recipe, verbose=False, test_set=tiny[1], clock=clock)
+    testing_started = clock()
+    evaluate(net, tiny[1], tta=recipe.tta)
+    total = log.seconds + clock() - testing_started
+    assert isinstance(log.plan, BudgetPlan)
+    assert log.steps == log.plan.total_steps > 10
+    assert 0.95 * 3.0 <= total <= 3.0  # within the budget of 0.05 min = 3 s, and fills it
+    assert total == pytest.approx(log.plan.planned_seconds, rel=0.01)
+
+
+@pytest.mark.parametrize("optimizer", ["sgd", "muon"])
+def test_measuring_leaves_the_network_alone(tiny, optimizer):
+    """A budgeted run trains exactly as a run of the epochs it chose: measuring the speed
+    happened on a copy, and took nothing from the random numbers either."""
+    budgeted, fixed = FastNet((8, 16, 16)), FastNet((8, 16, 16))
+    fixed.load_state_dict(budgeted.state_dict())
+    clock = FakeClock()
+    charge_the_clock(budgeted, clock)
+    recipe = budget_recipe(optimizer=optimizer)
+    log = train(budgeted, tiny[0], recipe, verbose=False, test_set=tiny[1], clock=clock)
+    same_steps = budget_recipe(optimizer=optimizer, epochs=log.plan.epochs)
+    assert train(fixed, tiny[0], same_steps, verbose=False).steps == log.steps
+    for (name, a), b in zip(budgeted.state_dict().items(), fixed.state_dict().values(),
+                            strict=True):  # fmt: skip
+        torch.testing.assert_close(a, b, msg=name)
+
+
+def test_epochs_given_explicitly_win_over_the_budget():
+    assert make_recipe("cpu").budget == 5.0 and make_recipe("cpu").epochs is None
+    assert make_recipe("cpu-long").budget == 15.0
+    fixed = make_recipe("cpu", epochs=7)
+    assert fixed.epochs == 7 and fixed.budget is None
+    both = make_recipe("cpu", epochs=3, budget=2)
+    assert both.epochs == 3 and both.budget is None
+    assert make_recipe("gpu", budget=0.1).epochs is None
+
+
+@pytest.mark.parametrize(
+    "setting, value",
+    [("budget", 0), ("budget", -1), ("budget", "soon"), ("budget", 24 * 60 + 1),
+     ("optimizer", "adam"), ("muon_lr", 0), ("muon_momentum", 1)],
+)  # fmt: skip
+def test_bad_budget_and_optimizer_settings_are_refused_by_name(setting, value):
+    with pytest.raises(ParameterError, match=setting):
+        make_recipe("cpu", **{setting: value})
+
+
+def test_muon_trains_the_conv_filters_as_matrices_and_sgd_the_rest():
+    recipe = make_recipe("cpu", widths=(8, 16, 16), epochs=1, optimizer="muon")
+    net = build_net(recipe, torch.device("cpu"))
+    matrices = filters_as_matrices(net)
+    assert [tuple(m.shape) for m in matrices] == [
+        (8, 24 * 9), (8, 8 * 9), (16, 8 * 9), (16, 16 * 9), (16, 16 * 9), (16, 16 * 9)
+    ]  # fmt: skip
+    assert net.groups[0].conv1.weight.shape == (8, 24, 3, 3)  # used as filters, as before
+    sgd, muon = make_optimizers(net, recipe)
+    assert isinstance(muon, torch.optim.Muon) and isinstance(sgd, torch.optim.SGD)
+    in_muon = {id(p) for group in muon.param_groups for p in group["params"]}
+    in_sgd = {id(p) for group in sgd.param_groups for p in group["params"]}
+    assert in_muon == {id(m) for m in matrices} and not in_muon & in_sgd
+    trained = {id(p) for p in net.parameters() if p.requires_grad}
+    assert in_muon | in_sgd == trained
+
+
+def test_a_muon_step_is_orthogonalized_and_keeps_the_filter_norms():
+    torch.manual_seed(0)
+    recipe = make_recipe("cpu", widths=(8, 16, 16), epochs=1, optimizer="muon", muon_momentum=0)
+    net = build_net(recipe, torch.device("cpu"))
+    _, muon = make_optimizers(net, recipe)
+    matrix = net.groups[2].conv2.parametrizations.weight.original
+    keep_filter_norms([matrix])
+    before = matrix.detach().clone()
+    net(torch.randn(4, 3, 32, 32)).square().sum().backward()
+    muon.step()
+    step = (matrix.detach() - before) / recipe.muon_lr
+    singular_values = torch.linalg.svdvals(step.float())
+    assert singular_values.max() < 1.6 and singular_values.min() > 0.3  # all about 1
+    assert matrix.norm().item() == pytest.approx(len(matrix) ** 0.5, rel=1e-4)
+
+
+def test_a_muon_run_learns_on_the_sample(tiny):
+    result = run(make_recipe("cpu", widths=(8, 16, 16), epochs=6, batch_size=100, lr=0.2,
+                             optimizer="muon", tta=0), *tiny, verbose=False)  # fmt: skip
+    assert result.accuracy > 0.2  # chance is 0.10
+    assert result.log.losses[-1] < result.log.losses[0]
