@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import platform
 import statistics
 import sys
 import time
@@ -29,6 +28,7 @@ from pathlib import Path
 import torch
 
 from benchmarks.modern_recipe import parse_settings
+from benchmarks.seed_vs_collection import describe_machine
 from cifar_tutorial.data import load_split
 from cifar_tutorial.device import describe_device, pick_device
 from cifar_tutorial.modern import ABLATIONS, RECIPES, cpu_has_fast_bfloat16, make_recipe, run
@@ -43,30 +43,23 @@ VARIANTS = {
 OVER, UNDER = 1.05, 0.90  # a budgeted run ends between 90% and 105% of its budget
 
 
-def cpu_model() -> str:
-    """The processor's name, as the operating system reports it."""
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine()
-
-
 def variant_settings(args: argparse.Namespace) -> dict[str, dict[str, object]]:
     """Variant name -> the settings it changes (the ablation: each idea switched off)."""
     if args.ablation:
         base = VARIANTS[args.base]
         settings = {"everything": base}
         for idea, switch_off in ABLATIONS.items():
-            if switch_off.keys() <= base.keys() and all(base[k] == v for k, v in switch_off.items()):
+            if switch_off.keys() <= base.keys() and all(
+                base[k] == v for k, v in switch_off.items()
+            ):
                 continue  # already off in the base recipe
             settings[f"without {idea}"] = {**base, **switch_off}
         return settings
     unknown = [name for name in args.variants if name not in VARIANTS]
     if unknown:
-        raise SystemExit(f"--variants: unknown {', '.join(unknown)}; allowed: {', '.join(VARIANTS)}")
+        raise SystemExit(
+            f"--variants: unknown {', '.join(unknown)}; allowed: {', '.join(VARIANTS)}"
+        )
     return {name: VARIANTS[name] for name in args.variants}
 
 
@@ -124,7 +117,7 @@ def main(argv: list[str] | None = None) -> int:
     device = pick_device(args.device)
     train_set = load_split(args.dataset, "train", args.data_root, download=False)
     test_set = load_split(args.dataset, "test", args.data_root, download=False)
-    print(f"{cpu_model()}; {describe_device(device)}; CPU capability "
+    print(f"{describe_machine()['cpu']}; {describe_device(device)}; CPU capability "
           f"{torch.backends.cpu.get_cpu_capability()}; native bfloat16: {cpu_has_fast_bfloat16()}; "
           f"torch {torch.__version__}; {torch.get_num_threads()} threads")  # fmt: skip
     print(f"{train_set.summary()}\n{test_set.summary()}\nbudget: {budget} min per run")
@@ -145,7 +138,7 @@ def main(argv: list[str] | None = None) -> int:
                 "train_seconds": result.train_seconds, "test_seconds": result.test_seconds,
                 "epochs": result.log.steps / (len(train_set) // recipe.batch_size),
                 "budget_share": share, "cpu_share": cpu,
-                "plan": result.log.plan.describe() if result.log.plan else None,
+                "plan": result.log.budget.describe() if result.log.budget else None,
             })  # fmt: skip
             kept = f", {share:.0%} of the budget" if share else ""
             print(f"seed {seed} {name}: {result.accuracy:.2%} in {result.seconds:.1f} s "
@@ -153,8 +146,10 @@ def main(argv: list[str] | None = None) -> int:
                   f"of the CPU)", flush=True)  # fmt: skip
 
     summaries = [summarize(name, recipes[name], rows[name]) for name in recipes]
-    print("\n| variant | optimizer | epochs | seeds | accuracy % (mean +- sd) | minutes | "
-          "of the budget |\n|---|---|---:|---:|---|---|---|")
+    print(
+        "\n| variant | optimizer | epochs | seeds | accuracy % (mean +- sd) | minutes | "
+        "of the budget |\n|---|---|---:|---:|---|---|---|"
+    )
     for summary in summaries:
         print(table_row(summary))
     if args.json is not None:

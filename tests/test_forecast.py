@@ -15,15 +15,20 @@ import torch
 
 from cifar_tutorial.cli import forecast
 from cifar_tutorial.cli.forecast import (
+    ABLATION_BUDGET_07,
     SMOKE_07,
     SPLIT_SIZES,
+    Forecast,
     forecast_all,
     forecast_notebook,
     format_seconds,
     modern_recipes,
+    modern_training,
 )
 from cifar_tutorial.cli.speed import FastNetStep, MeasuredSpeeds, StepTime
 from cifar_tutorial.data import load_split
+from cifar_tutorial.modern import make_recipe as make_modern_recipe
+from cifar_tutorial.modern.budget import AIM
 from cifar_tutorial.training import make_recipe as make_classic_recipe
 from tests.conftest import NOTEBOOKS
 
@@ -82,40 +87,53 @@ def test_notebook_04_counts_the_recipe_steps_and_its_speed_table():
     assert result.seconds == pytest.approx(sum(result.parts.values()))
 
 
-def test_notebook_07_counts_progressive_resizing_tta_and_every_ablation_run():
+def test_notebook_07_counts_its_budgets_the_extra_tta_levels_and_every_ablation_run():
     speeds = FixedSpeeds()
     result = forecast_notebook("07", "full", speeds)
     recipe, ablation = modern_recipes(False, torch.device("cpu"))
-    assert (recipe.epochs, recipe.widths, ablation.widths, ablation.epochs) == (
-        7,
+    assert (recipe.budget, recipe.widths, ablation.widths, ablation.budget) == (
+        5.0,
         (32, 64, 128),
         (16, 32, 64),
-        1,
+        ABLATION_BUDGET_07,
     )
+    view = speeds.fast_net_view(FastNetStep((32, 64, 128), 32, 1000))
+    # the budget holds training and testing at the recipe's tta level (2: 6 views), the
+    # notebook tests at levels 0 and 1 too (1 + 2 views)
+    others = view.total((1 + 2) * 10)
+    assert result.parts["the recipe"] == pytest.approx(AIM * 300 + others)
+    # the baseline and 10 changed runs train (Muon's removal among them) on budgets; the tta
+    # ablation only tests the baseline again
+    tta_off = speeds.fast_net_view(FastNetStep((16, 32, 64), 32, 1000)).total(10)
+    assert result.parts["ablation study"] == pytest.approx(11 * AIM * 60 * 0.2 + tta_off)
+    assert result.parts["figures"] == 5 * 0.5
+
+
+def test_notebook_07_with_epochs_counts_the_steps_small_images_first():
+    speeds = FixedSpeeds()
+    recipe = make_modern_recipe("cpu", epochs=7)
+    forecast = Forecast("07", "full")
+    modern_training(forecast, speeds, recipe, 50_000, False, "training")
     total = round(7 * (50_000 // 512))
     low = round(0.7 * total)
-    assert (total, low) == (679, 475)  # as the committed notebook prints
     small = speeds.fast_net_step(FastNetStep((32, 64, 128), 24, 512))
     large = speeds.fast_net_step(FastNetStep((32, 64, 128), 32, 512))
-    # the step table before it already ran 32x32 steps: only the 24x24 ones pay a set-up
-    expected = small.total(low) + (total - low) * large.each + total * 512 * 1e-5
-    assert result.parts["training FastNet"] == pytest.approx(expected)
-    view = speeds.fast_net_view(FastNetStep((32, 64, 128), 32, 1000))
-    assert result.parts["testing FastNet"] == pytest.approx(view.total((1 + 2 + 6) * 10))
-    # the baseline and 9 changed runs train; the tta ablation only tests the baseline again
-    baseline = speeds.fast_net_step(FastNetStep((16, 32, 64), 24, 512)).each
-    assert result.parts["ablation study"] > 9 * 68 * baseline
-    assert result.parts["figures"] == 5 * 0.5
+    expected = small.total(low) + large.total(total - low) + total * 512 * 1e-5
+    assert forecast.parts["training"] == pytest.approx(expected)
 
 
 def test_every_part_of_the_work_scales_with_the_speed_and_the_fixed_costs_do_not():
     slow, fast = (forecast_all("full", FixedSpeeds(scale=s)) for s in (2.0, 1.0))
+    budgeted = {("07", "the recipe"), ("07", "ablation study")}  # checked below
     for a, b in zip(slow, fast, strict=True):
         for part, seconds in a.parts.items():
             if part in ("start-up and imports", "figures", "loading the data", "images/s table"):
                 assert seconds == b.parts[part]
-            else:
+            elif (a.notebook, part) not in budgeted:
                 assert seconds == pytest.approx(2 * b.parts[part]), (a.notebook, part)
+    # the budgets are minutes, whatever the speed: only the extra tests outside them scale
+    for part in ("the recipe", "ablation study"):
+        assert b.parts[part] < a.parts[part] < 1.2 * b.parts[part]
 
 
 def test_the_smoke_profile_is_faster_for_every_notebook_and_covers_all():
@@ -136,9 +154,10 @@ def test_a_gpu_machine_times_notebook_06_on_both_and_07_takes_the_gpu_recipe():
     parts = forecast_notebook("07", "full", FixedSpeeds("cuda")).parts
     step = FixedSpeeds().fast_net_step(FastNetStep(recipe.widths, 32, recipe.batch_size))
     steps = round(recipe.epochs * (50_000 // recipe.batch_size))
-    # the same steps as the step table's second row, which paid their set-up
-    assert parts["training FastNet"] == pytest.approx(
-        steps * step.each + steps * recipe.batch_size * 1e-5
+    view = FixedSpeeds().fast_net_view(FastNetStep(recipe.widths, 32, 1000))
+    # the same steps as the step table's second row, which paid their set-up; then the test
+    assert parts["the recipe"] == pytest.approx(
+        steps * step.each + steps * recipe.batch_size * 1e-5 + view.total((1 + 2 + 6) * 10)
     )
 
 
@@ -237,6 +256,6 @@ def test_real_measurements_feed_a_whole_forecast_of_the_smoke_profile():
     doctor.check_sample(measured)
     speeds = doctor.measure_speeds(measured)  # the real thing, on the sample's small steps
     result = forecast_notebook("07", "smoke", speeds)
-    assert {"Net curves", "step table", "training FastNet", "ablation study"} <= set(result.parts)
+    assert {"Net curves", "step table", "the recipe", "ablation study"} <= set(result.parts)
     assert all(seconds > 0 for seconds in result.parts.values())
     assert speeds.measured_seconds > 0 and result.parts["start-up and imports"] == 2.0

@@ -20,8 +20,8 @@ import torch
 
 from ..data.sample import SAMPLE_PER_CLASS
 from ..modern import ABLATIONS
-from ..modern.budget import AIM
 from ..modern import make_recipe as make_modern_recipe
+from ..modern.budget import AIM
 from ..settings import PROFILE_DATASETS
 from ..training import RECIPES as CLASSIC_RECIPES
 from ..training import make_recipe as make_classic_recipe

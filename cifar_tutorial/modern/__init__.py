@@ -12,9 +12,9 @@ Read it top to bottom, one job per module:
 * :mod:`~cifar_tutorial.modern.recipe` - all settings, named presets, ``run`` and the ablations.
 """
 
+from .budget import BudgetPlan
 from .evaluate import evaluate, tta_logits
 from .net import FastNet, init_whitening
-from .budget import BudgetPlan
 from .recipe import ABLATIONS, RECIPES, ModernRecipe, RunResult, make_recipe, run
 from .train import Lookahead, autocast_dtype, cpu_has_fast_bfloat16, train, warmup_then_decay
 

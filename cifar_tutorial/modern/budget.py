@@ -15,7 +15,7 @@ from __future__ import annotations
 import math
 import statistics
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import torch
 
@@ -24,7 +24,9 @@ from ..device import synchronize
 WARMUP_STEPS = 2  # untimed steps per image size first: they choose kernels, allocate memory
 MEASURED_STEPS = 5  # then timed steps per image size (their median counts)
 AIM = 0.97  # plan for 97% of the budget: measured speeds vary by a few per cent
-TEST_SAMPLE = 250  # test images timed to predict how long the whole test takes
+TEST_SAMPLE = 1000  # test images timed (one test batch) to predict the whole test
+REPLAN_SKIP = 3  # during training, steps not timed after the image size changes
+REPLAN_TIMED = 10  # ... then steps timed before the steps are planned again
 
 
 @dataclass(frozen=True)
@@ -71,9 +73,63 @@ class BudgetPlan:
         return "\n".join(lines)
 
 
-def steps_within(
-    seconds: float, step_seconds: Mapping[int, float], low_res_fraction: float
-) -> int:
+@dataclass
+class StepCount:
+    """How many steps to train, and how many of them on small images.
+
+    Without a plan the numbers are fixed. With a :class:`BudgetPlan` they are planned again
+    twice from the real steps' speed (which can differ from the copy's by several per cent,
+    and more when something else runs on the machine): after the first few steps on small
+    images, and after the first few at full size. Call :meth:`after_step` after every step.
+    """
+
+    total: int
+    low_res: int
+    plan: BudgetPlan | None = None
+    started: float = 0.0  # the clock's reading when the recipe's clock started
+    replans: list[str] = field(default_factory=list)
+    _mark: float = 0.0
+    _done: set = field(default_factory=set)
+
+    def describe(self) -> str:
+        """The plan, and each time it was planned again."""
+        lines = [self.plan.describe()] if self.plan else [f"{self.total:,} steps"]
+        return "\n".join(lines + self.replans)
+
+    def after_step(self, step: int, now: float) -> None:
+        """``step`` steps are done and the clock reads ``now``: re-plan if it is time."""
+        if self.plan is None:
+            return
+        phase = "small" if step <= self.low_res and self.low_res else "full"
+        first = 0 if phase == "small" else self.low_res
+        if phase in self._done or step > self.total:
+            return
+        if step == first + REPLAN_SKIP:
+            self._mark = now
+        elif step == first + REPLAN_SKIP + REPLAN_TIMED:
+            self._done.add(phase)
+            self._replan(phase, step, (now - self._mark) / REPLAN_TIMED, now)
+
+    def _replan(self, phase: str, step: int, seconds: float, now: float) -> None:
+        plan = self.plan
+        sizes = sorted(plan.step_seconds)
+        size = sizes[0] if phase == "small" else sizes[-1]
+        left = AIM * plan.budget_seconds - (now - self.started) - plan.test_seconds
+        if phase == "small":  # the full-size steps will be slower or faster by as much
+            full = plan.step_seconds[sizes[-1]] * seconds / plan.step_seconds[size]
+            fraction = self.low_res / self.total
+            total = (left + step * seconds) / (fraction * seconds + (1 - fraction) * full)
+            self.total = max(step + 1, math.floor(total))
+            self.low_res = max(step, round(fraction * self.total))
+        else:
+            self.total = max(step + 1, step + math.floor(left / seconds))
+        self.replans.append(
+            f"after {step} steps: {1000 * seconds:.0f} ms per step at {size}x{size} (the copy: "
+            f"{1000 * plan.step_seconds[size]:.0f} ms) -> {self.total:,} steps in all"
+        )
+
+
+def steps_within(seconds: float, step_seconds: Mapping[int, float], low_res_fraction: float) -> int:
     """How many steps fit in ``seconds`` when the first ``low_res_fraction`` of them run at
     the smallest image size of ``step_seconds`` and the rest at the largest (at least 1)."""
     sizes = sorted(step_seconds)
@@ -117,6 +173,7 @@ def plan_budget(
     steps_per_epoch: int,
     clock: Callable[[], float],
     device: torch.device,
+    per_step_extra: float = 0.0,
 ) -> BudgetPlan:
     """Measure a step at each of ``sizes`` and the test, then fit the steps in the budget.
 
@@ -124,12 +181,15 @@ def plan_budget(
     (on a throwaway copy of the network); ``test_at()`` tests a few images the way the
     recipe will test them all, ``test_scale`` times as many. ``started`` is the clock's reading when
     the recipe's clock started: what was spent before planning counts against the budget.
+    ``per_step_extra`` is added to every step (work done every few steps, spread over them).
     """
     steps = {size: step_at_size(size) for size in sorted(set(sizes))}
     for step in steps.values():  # warm every size up before timing any
         seconds_per_call(step, 1, clock, device, warmup=WARMUP_STEPS - 1)
-    step_seconds = {size: seconds_per_call(step, MEASURED_STEPS, clock, device, warmup=0)
-                    for size, step in steps.items()}  # fmt: skip
+    step_seconds = {
+        size: seconds_per_call(step, MEASURED_STEPS, clock, device, warmup=0) + per_step_extra
+        for size, step in steps.items()
+    }
     test_seconds = 0.0
     if test_at is not None:
         test_seconds = seconds_per_call(test_at, 1, clock, device) * test_scale
@@ -139,4 +199,3 @@ def plan_budget(
     total = steps_within(left, step_seconds, low_res_fraction)
     low_res = round(low_res_fraction * total) if len(step_seconds) > 1 else 0
     return BudgetPlan(budget, spent, step_seconds, test_seconds, total, low_res, steps_per_epoch)
-

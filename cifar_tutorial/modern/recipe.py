@@ -20,8 +20,8 @@ from ..metrics import accuracy
 from ..seeding import seed_everything
 from ..validation import check_bool, check_choice, check_float, check_int
 from .evaluate import evaluate
-from .net import check_widths
 from .muon import OPTIMIZERS
+from .net import check_widths
 from .train import PRECISIONS, TrainLog, build_net, train
 
 
@@ -136,8 +136,9 @@ def make_recipe(name: str = "cpu", **overrides: Any) -> ModernRecipe:
         budget=None if r.budget is None else check_budget(r.budget),
         optimizer=check_choice("optimizer", r.optimizer, OPTIMIZERS),
         muon_lr=check_float("muon_lr", r.muon_lr, minimum=0, maximum=10, exclusive_min=True),
-        muon_momentum=check_float("muon_momentum", r.muon_momentum, minimum=0, maximum=1,
-                                  exclusive_max=True),  # fmt: skip
+        muon_momentum=check_float(
+            "muon_momentum", r.muon_momentum, minimum=0, maximum=1, exclusive_max=True
+        ),  # fmt: skip
     )
 
 

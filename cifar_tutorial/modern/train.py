@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import copy
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
 import torch
@@ -29,7 +29,7 @@ from ..data import ImageSet
 from ..device import synchronize
 from ..errors import TrainingDivergedError
 from .augment import normalized, shrink, test_batches, train_batches
-from .budget import TEST_SAMPLE, BudgetPlan, plan_budget
+from .budget import TEST_SAMPLE, StepCount, plan_budget, seconds_per_call
 from .evaluate import tta_logits
 from .muon import filters_as_matrices, make_muon
 from .net import FastNet, init_whitening
@@ -54,7 +54,9 @@ def make_optimizer(
     another optimizer.
     """
     skipped = {id(p) for p in skip}
-    trained = [(n, p) for n, p in net.named_parameters() if p.requires_grad and id(p) not in skipped]
+    trained = [
+        (n, p) for n, p in net.named_parameters() if p.requires_grad and id(p) not in skipped
+    ]
     norm_biases = [p for name, p in trained if "norm" in name]
     others = [p for name, p in trained if "norm" not in name]
     groups = [
@@ -130,7 +132,7 @@ class TrainLog:
     seconds: float = 0.0
     steps: int = 0
     epoch_seconds: list[float] = field(default_factory=list)
-    plan: BudgetPlan | None = None  # with a time budget: what was measured and chosen
+    budget: StepCount | None = None  # with a time budget: what was measured and chosen
 
 
 def build_net(recipe, device: torch.device) -> FastNet:
@@ -171,21 +173,33 @@ def plan_steps(
     *,
     started: float,
     clock: Callable[[], float] = time.perf_counter,
-) -> BudgetPlan:
+) -> StepCount:
     """Time a throwaway copy of ``net`` at each image size the recipe uses, and its test on
-    a few images, then fix the number of steps that fits ``recipe.budget`` (minutes)."""
+    one batch, then plan the number of steps that fits ``recipe.budget`` (minutes); the
+    result plans again from the real steps' speed (see :class:`StepCount`)."""
     device = batches.device
     dtype = autocast_dtype(device, recipe.precision)
     layout = torch.channels_last if recipe.channels_last else torch.contiguous_format
     copied = copy.deepcopy(net)
     optimizers = make_optimizers(copied, recipe)
     criterion = nn.CrossEntropyLoss(label_smoothing=recipe.label_smoothing)
-    images, labels = next(iter(batches))
+    served = endless(batches)  # the loop's whole step: a batch cut and augmented, trained on
 
     def step_at_size(size: int) -> Callable[[], torch.Tensor]:
-        resized = images if size == images.shape[-1] else shrink(images, size)
-        resized = resized.contiguous(memory_format=layout)
-        return lambda: train_step(copied, optimizers, criterion, resized, labels, dtype)
+        def step() -> torch.Tensor:
+            images, labels = next(served)
+            if size != images.shape[-1]:
+                images = shrink(images, size)
+            images = images.contiguous(memory_format=layout)
+            return train_step(copied, optimizers, criterion, images, labels, dtype)
+
+        return step
+
+    lookahead_share = 0.0  # lookahead updates the weights every few steps: its share per step
+    if recipe.lookahead:
+        slow = Lookahead(copied)
+        update = seconds_per_call(lambda: slow.update(copied, 0.5), 1, clock, device)
+        lookahead_share = update / LOOKAHEAD_EVERY
 
     test_at, test_scale = None, 0.0
     if test_set is not None and len(test_set):
@@ -200,11 +214,24 @@ def plan_steps(
                 tta_logits(copied, test_images, recipe.tta).argmax(1).cpu()
             copied.train()
 
-    sizes = [images.shape[-1]] + ([recipe.low_res_size] if recipe.low_res_size else [])
-    return plan_budget(recipe.budget, started=started, step_at_size=step_at_size, sizes=sizes,
-                       test_at=test_at, test_scale=test_scale,
+    sizes = [batches.images.shape[-1]] + ([recipe.low_res_size] if recipe.low_res_size else [])
+    plan = plan_budget(recipe.budget, started=started, step_at_size=step_at_size, sizes=sizes,
+                       test_at=test_at, test_scale=test_scale, per_step_extra=lookahead_share,
                        low_res_fraction=recipe.low_res_fraction,
                        steps_per_epoch=len(batches), clock=clock, device=device)  # fmt: skip
+    return StepCount(plan.total_steps, plan.low_res_steps, plan, started)
+
+
+def fixed_steps(recipe, steps_per_epoch: int) -> StepCount:
+    """The steps of ``recipe.epochs`` epochs, and how many of them on small images."""
+    total = max(1, round(recipe.epochs * steps_per_epoch))
+    return StepCount(total, round(recipe.low_res_fraction * total) if recipe.low_res_size else 0)
+
+
+def endless(batches) -> Iterator:
+    """The batches of ``batches``, epoch after epoch, for as long as they are asked for."""
+    while True:
+        yield from batches
 
 
 def train(
@@ -241,35 +268,37 @@ def train(
         net.whiten.weight.requires_grad_(True)
     optimizers = make_optimizers(net, recipe)
     if recipe.budget is not None:
-        log.plan = plan_steps(net, recipe, batches, test_set, started=start, clock=clock)
-        total_steps, low_res_steps = log.plan.total_steps, log.plan.low_res_steps
+        steps = log.budget = plan_steps(net, recipe, batches, test_set, started=start, clock=clock)
         if verbose:
-            print(log.plan.describe())
+            print(steps.describe())
     else:
-        total_steps = max(1, round(recipe.epochs * len(batches)))
-        low_res_steps = round(recipe.low_res_fraction * total_steps) if recipe.low_res_size else 0
-    schedule = warmup_then_decay(total_steps, recipe.warmup, end=recipe.final_lr)
+        steps = fixed_steps(recipe, len(batches))
+
+    def schedule(step: int) -> float:  # follows the number of steps when it is planned again
+        return warmup_then_decay(steps.total, recipe.warmup, end=recipe.final_lr)(step)
+
     schedulers = [torch.optim.lr_scheduler.LambdaLR(o, schedule) for o in optimizers]
     lookahead = Lookahead(net) if recipe.lookahead else None
 
     net.train()
     step, epoch = 0, 0
-    while step < total_steps:
+    while step < steps.total:
         batches.set_epoch(epoch)
         losses = []
         for images, labels in batches:
-            if step < low_res_steps:  # progressive resizing: small images first
+            if step < steps.low_res:  # progressive resizing: small images first
                 images = shrink(images, recipe.low_res_size)
             images = images.contiguous(memory_format=memory_format)
             losses.append(train_step(net, optimizers, criterion, images, labels, dtype))
             for scheduler in schedulers:
                 scheduler.step()
             step += 1
-            if step == round(WHITENING_BIAS_FRACTION * total_steps):
+            steps.after_step(step, clock())  # with a budget: plans again from the real speed
+            if net.whiten.bias.requires_grad and step >= WHITENING_BIAS_FRACTION * steps.total:
                 net.whiten.bias.requires_grad_(False)  # the optimizer now skips it
             if lookahead is not None and step % LOOKAHEAD_EVERY == 0:
-                lookahead.update(net, Lookahead.decay(step, total_steps))
-            if step == total_steps:
+                lookahead.update(net, Lookahead.decay(step, steps.total))
+            if step >= steps.total:
                 break
         epoch += 1
         check_losses(losses, epoch)
