@@ -12,6 +12,7 @@ Run it alone on the machine::
         --target 89.5
     python -m benchmarks.budget_recipe --budget 5 --ablation        # each idea removed
     python -m benchmarks.budget_recipe --budget 5 --variants muon float32   # bfloat16's worth
+    python -m benchmarks.budget_recipe --variants fixed fixed-float32       # ... at equal epochs
 
 ``--set`` changes any setting of every variant (e.g. ``--set widths=16,32,64``).
 """
@@ -38,6 +39,7 @@ VARIANTS = {
     "sgd": {"optimizer": "sgd"},
     "float32": {"optimizer": "muon", "precision": "float32"},
     "fixed": {"optimizer": "sgd", "epochs": 7},  # the cpu preset before budgets
+    "fixed-float32": {"optimizer": "sgd", "epochs": 7, "precision": "float32"},
 }
 """Named variants: settings changed from the budgeted recipe."""
 OVER, UNDER = 1.05, 0.90  # a budgeted run ends between 90% and 105% of its budget
@@ -98,7 +100,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--budget", type=float, default=None, help="minutes per run")
     parser.add_argument("--variants", nargs="+", default=["muon", "sgd", "fixed"])
     parser.add_argument("--ablation", action="store_true", help="each idea removed in turn")
-    parser.add_argument("--base", default="muon", choices=["muon", "sgd"],
+    parser.add_argument("--base", default="sgd", choices=["muon", "sgd"],
                         help="the ablation's full recipe")  # fmt: skip
     parser.add_argument("--set", nargs="*", default=[], metavar="NAME=VALUE")
     parser.add_argument("--seeds", nargs="+", type=int, default=[0, 1, 2])

@@ -17,6 +17,7 @@ import pytest
 import torch
 import torch.nn as nn
 
+from cifar_tutorial.cli.parameters import check_modern_recipe
 from cifar_tutorial.data import ImageSet, load_split
 from cifar_tutorial.errors import ParameterError
 from cifar_tutorial.modern import ABLATIONS, FastNet, evaluate, make_recipe, run
@@ -249,12 +250,14 @@ def test_the_budget_benchmark_runs_side_by_side_on_the_sample(tmp_path, capsys):
 
 
 def test_the_budget_benchmark_ablation_and_verdict():
-    args = argparse.Namespace(ablation=True, base="muon")
-    variants = budget_recipe.variant_settings(args)
-    assert variants["everything"] == {"optimizer": "muon"}
-    assert variants["without Muon (SGD instead)"] == {"optimizer": "sgd"}
-    assert variants["without random flips"] == {"optimizer": "muon", "flip": False}
+    variants = budget_recipe.variant_settings(argparse.Namespace(ablation=True, base="sgd"))
+    assert variants["everything"] == {"optimizer": "sgd"}
+    muon = "without Nesterov SGD for the filters (Muon instead)"
+    assert variants[muon] == {"optimizer": "muon"}
+    assert variants["without random flips"] == {"optimizer": "sgd", "flip": False}
     assert len(variants) == 1 + len(ABLATIONS)
+    on_muon = budget_recipe.variant_settings(argparse.Namespace(ablation=True, base="muon"))
+    assert muon not in on_muon and len(on_muon) == len(ABLATIONS)  # already Muon
 
     def summary(name, accuracy, shares):
         runs = [{"budget_share": share} for share in shares]
@@ -268,3 +271,13 @@ def test_the_budget_benchmark_ablation_and_verdict():
     assert budget_recipe.verdict(late, targets) == 1
     close = [summary("muon", 86.0, [0.97]), good[1]]
     assert budget_recipe.verdict(close, targets) == 1
+
+
+@pytest.mark.parametrize(
+    "values, name",
+    [({"budget": -1}, "budget"), ({"ablation_budget": 0}, "ablation_budget"),
+     ({"optimizer": "adam"}, "optimizer")],
+)  # fmt: skip
+def test_cifar_tutorial_run_refuses_bad_budgets_for_notebook_07_by_name(values, name):
+    with pytest.raises(ParameterError, match=f"^{name}="):
+        check_modern_recipe(values)

@@ -255,7 +255,7 @@ def test_07_trains_the_modern_recipe_and_tests_it_at_every_tta_level(nb07):
     assert metrics["recipe"]["name"] == "cpu"
     assert metrics["recipe"]["widths"] == [16, 32, 64]  # the smoke profile's
     assert metrics["recipe"]["budget"] == 0.2 and metrics["recipe"]["epochs"] is None
-    assert metrics["recipe"]["optimizer"] == "muon"
+    assert metrics["recipe"]["optimizer"] == "sgd"
     assert "budget 0.2 min: measured" in nb07.text and "of the 0.2-minute budget" in nb07.text
     assert metrics["test_accuracy"] > 0.2  # a few short epochs on 5,000 images; chance is 0.10
     levels = metrics["tta_accuracy"]

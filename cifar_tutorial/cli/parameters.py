@@ -110,9 +110,13 @@ def check_modern_recipe(values: dict[str, Any]) -> None:
     """Notebook 07's recipe and its settings, as the notebook builds them."""
     from ..modern import make_recipe
     from ..modern.net import check_widths
+    from ..modern.recipe import check_budget
 
     make_recipe(values.get("recipe") or "cpu", epochs=values.get("epochs"),
+                budget=values.get("budget"), optimizer=values.get("optimizer"),
                 batch_size=values.get("batch_size"), tta=values.get("tta"))  # fmt: skip
+    if values.get("ablation_budget") is not None:
+        check_budget(values["ablation_budget"], "ablation_budget")
     if values.get("widths") is not None:
         check_widths(values["widths"])
 
