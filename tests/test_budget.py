@@ -16,9 +16,10 @@ from pathlib import Path
 import pytest
 import torch
 import torch.nn as nn
+from tiny_cifar import subset
 
 from cifar_tutorial.cli.parameters import check_modern_recipe
-from cifar_tutorial.data import ImageSet, load_split
+from cifar_tutorial.data import load_split
 from cifar_tutorial.errors import ParameterError
 from cifar_tutorial.modern import ABLATIONS, FastNet, evaluate, make_recipe, run
 from cifar_tutorial.modern.budget import (
@@ -68,11 +69,6 @@ def charge_the_clock(net: nn.Module, clock: FakeClock, real_steps: float = 1.0) 
             clock.advance(TEST_IMAGE_SECONDS * len(images))
 
     net.register_forward_pre_hook(cost)
-
-
-def subset(data: ImageSet, per_class: int) -> ImageSet:
-    index = torch.cat([(data.labels == c).nonzero()[:per_class, 0] for c in range(10)])
-    return ImageSet(data.images[index], data.labels[index], data.split, data.source)
 
 
 @pytest.fixture(scope="module")

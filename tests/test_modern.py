@@ -11,9 +11,9 @@ from pathlib import Path
 import pytest
 import torch
 import torch.nn as nn
-from tiny_cifar import save_image
+from tiny_cifar import save_image, subset
 
-from cifar_tutorial.data import CLASSES, ImageSet, load_split
+from cifar_tutorial.data import CLASSES, load_split
 from cifar_tutorial.errors import ParameterError
 from cifar_tutorial.modern import (
     ABLATIONS,
@@ -37,12 +37,6 @@ if str(REPO) not in sys.path:  # the benchmark scripts live beside the package, 
 from benchmarks import gpu_modern, modern_recipe  # noqa: E402
 
 TINY = dict(widths=(8, 16, 16), epochs=1, batch_size=100, lr=0.2, tta=0)
-
-
-def subset(data: ImageSet, per_class: int) -> ImageSet:
-    """The first ``per_class`` images of each class."""
-    index = torch.cat([(data.labels == c).nonzero()[:per_class, 0] for c in range(10)])
-    return ImageSet(data.images[index], data.labels[index], data.split, data.source)
 
 
 @pytest.fixture(scope="module")

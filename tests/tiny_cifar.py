@@ -18,10 +18,16 @@ import torch
 from PIL import Image
 from torchvision.datasets import CIFAR10
 
-from cifar_tutorial.data import CLASSES
+from cifar_tutorial.data import CLASSES, ImageSet
 
 TRAIN_BATCHES = [name for name, _ in CIFAR10.train_list]  # data_batch_1 .. data_batch_5
 TEST_BATCHES = [name for name, _ in CIFAR10.test_list]  # test_batch
+
+
+def subset(data: ImageSet, per_class: int) -> ImageSet:
+    """The first ``per_class`` images of each class of ``data``."""
+    index = torch.cat([(data.labels == c).nonzero()[:per_class, 0] for c in range(10)])
+    return ImageSet(data.images[index], data.labels[index], data.split, data.source)
 
 
 def random_images(count: int, seed: int = 0) -> torch.Tensor:
