@@ -275,8 +275,9 @@ def slower_text(measured: list[Lesson], full: dict[str, float]) -> str:
         return ""
     return (
         f" The full run took up to {max(ratios):.1f} times as long as the committed outputs "
-        "did: the machine was busier during it, so read its times as those of a laptop "
-        "that also runs other programs."
+        "did: the machine was busier during it, or the outputs were made on a faster one "
+        "(their times are in each notebook's last cell), so read the run's times as those "
+        "of a laptop that is slower or also runs other programs."
     )
 
 
