@@ -29,7 +29,9 @@ from cifar_tutorial.training import make_optimizer, make_recipe, make_scheduler
 pytestmark = pytest.mark.slow
 
 EPOCHS = 2
-TOLERANCE = 1e-5  # largest difference allowed between weights (measured: below 1e-6)
+TOLERANCE = 1e-3  # largest difference allowed between weights after 78 steps (measured: 2e-7
+# on an Intel Xeon, 7e-5 on an AMD EPYC, where rounding once flipped a max-pool's choice; the
+# same runs drift 0.3 apart over 780 steps, notebook 08). Bit for bit: the test below.
 SCRIPT = ["--dataset", "sample", "--epochs", str(EPOCHS), "--batch-size", "128"]
 TIMEOUT_S = 240
 
