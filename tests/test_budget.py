@@ -25,8 +25,10 @@ from cifar_tutorial.modern import ABLATIONS, FastNet, evaluate, make_recipe, run
 from cifar_tutorial.modern.budget import (
     AIM,
     MEASURED_STEPS,
+    REPLAN_EVERY,
     WARMUP_STEPS,
     BudgetPlan,
+    StepCount,
     plan_budget,
     seconds_per_call,
     steps_within,
@@ -150,6 +152,43 @@ def test_real_steps_slower_or_faster_than_the_copys_are_planned_again(tiny, slow
     planned = log.budget.plan.total_steps
     assert (log.steps < planned) if slower > 1 else (log.steps > planned)
     assert len(log.budget.replans) == 2 and "the copy: 50 ms" in log.budget.describe()
+
+
+def simulate(count: StepCount, clock: FakeClock, seconds: dict[int, float], later: float) -> float:
+    """Run the steps ``count`` asks for on ``clock``: ``seconds`` per step at each image size,
+    full-size steps ``later`` times slower from the 40% of the planned steps on (a laptop
+    warming up, something else starting); the seconds of the whole run, testing included."""
+    step, planned = 0, count.total
+    while step < count.total:
+        at_full_size = step >= count.low_res
+        slowdown = later if at_full_size and step >= 0.4 * planned else 1.0
+        clock.advance(seconds[32 if at_full_size else 24] * slowdown)
+        step += 1
+        count.after_step(step, clock())
+    clock.advance(count.plan.test_seconds)
+    return clock() - count.started
+
+
+@pytest.mark.parametrize("later", [1.25, 0.8])
+def test_steps_slowing_down_or_speeding_up_late_are_planned_again_every_few(later):
+    clock = FakeClock()
+    seconds = {24: 0.1, 32: 0.18}
+    plan = BudgetPlan(300.0, 5.0, seconds, 10.0, total_steps=1500, low_res_steps=300,
+                      steps_per_epoch=97)  # fmt: skip
+    count = StepCount(plan.total_steps, plan.low_res_steps, plan, started=clock() - 5.0)
+    total = simulate(count, clock, seconds, later)
+    assert 0.9 * 300 <= total <= 300  # within the budget and filling it: 90-100%
+    assert total == pytest.approx(AIM * 300, rel=0.01)
+    assert len(count.later_totals) >= 5 and (count.total < 1500) == (later > 1)
+    assert f"then every {REPLAN_EVERY} steps" in count.describe()
+
+
+def test_without_a_plan_the_steps_stay_fixed():
+    count = StepCount(50, 20)
+    for step in range(1, 51):
+        count.after_step(step, float(step))
+    assert (count.total, count.low_res, count.replans, count.later_totals) == (50, 20, [], [])
+    assert count.describe() == "50 steps"
 
 
 @pytest.mark.parametrize("optimizer", ["sgd", "muon"])

@@ -27,6 +27,7 @@ AIM = 0.97  # plan for 97% of the budget: measured speeds vary by a few per cent
 TEST_SAMPLE = 1000  # test images timed (one test batch) to predict the whole test
 REPLAN_SKIP = 3  # during training, steps not timed after the image size changes
 REPLAN_TIMED = 10  # ... then steps timed before the steps are planned again
+REPLAN_EVERY = 100  # at full size, the steps are planned again after every 100 more
 
 
 @dataclass(frozen=True)
@@ -78,9 +79,11 @@ class StepCount:
     """How many steps to train, and how many of them on small images.
 
     Without a plan the numbers are fixed. With a :class:`BudgetPlan` they are planned again
-    twice from the real steps' speed (which can differ from the copy's by several per cent,
-    and more when something else runs on the machine): after the first few steps on small
-    images, and after the first few at full size. Call :meth:`after_step` after every step.
+    from the real steps' speed, which can differ from the copy's by several per cent (and more
+    when something else runs on the machine): after the first few steps on small images, after
+    the first few at full size, and then every ``REPLAN_EVERY`` full-size steps from the speed
+    of the last ones, so that a loop that slows down late still ends on time. Call
+    :meth:`after_step` after every step.
     """
 
     total: int
@@ -88,29 +91,44 @@ class StepCount:
     plan: BudgetPlan | None = None
     started: float = 0.0  # the clock's reading when the recipe's clock started
     replans: list[str] = field(default_factory=list)
+    later_totals: list[int] = field(default_factory=list)  # from the periodic re-planning
     _mark: float = 0.0
     _done: set = field(default_factory=set)
 
     def describe(self) -> str:
         """The plan, and each time it was planned again."""
-        lines = [self.plan.describe()] if self.plan else [f"{self.total:,} steps"]
-        return "\n".join(lines + self.replans)
+        plan = self.plan.describe() if self.plan else f"{self.total:,} steps"
+        return "\n".join([plan, self.replanned()]).strip()
+
+    def replanned(self) -> str:
+        """A line for each time the steps were planned again ("" if never)."""
+        lines = list(self.replans)
+        if self.later_totals:
+            totals = " -> ".join(f"{total:,}" for total in self.later_totals)
+            lines.append(f"then every {REPLAN_EVERY} steps, from the last {REPLAN_EVERY}: {totals}")
+        return "\n".join(lines)
 
     def after_step(self, step: int, now: float) -> None:
         """``step`` steps are done and the clock reads ``now``: re-plan if it is time."""
-        if self.plan is None:
+        if self.plan is None or step >= self.total:
             return
         phase = "small" if step <= self.low_res and self.low_res else "full"
-        first = 0 if phase == "small" else self.low_res
-        if phase in self._done or step > self.total:
-            return
-        if step == first + REPLAN_SKIP:
+        since = step - (0 if phase == "small" else self.low_res)
+        timed = REPLAN_SKIP + REPLAN_TIMED
+        if since == REPLAN_SKIP and phase not in self._done:
             self._mark = now
-        elif step == first + REPLAN_SKIP + REPLAN_TIMED:
+        elif since == timed and phase not in self._done:
             self._done.add(phase)
-            self._replan(phase, step, (now - self._mark) / REPLAN_TIMED, now)
+            seconds = (now - self._mark) / REPLAN_TIMED
+            self._mark = now
+            self.replans.append(self._replan(phase, step, seconds, now))
+        elif phase == "full" and since > timed and (since - timed) % REPLAN_EVERY == 0:
+            self._replan(phase, step, (now - self._mark) / REPLAN_EVERY, now)
+            self._mark = now
+            self.later_totals.append(self.total)
 
-    def _replan(self, phase: str, step: int, seconds: float, now: float) -> None:
+    def _replan(self, phase: str, step: int, seconds: float, now: float) -> str:
+        """Fit the steps left into the budget at ``seconds`` per step; say what changed."""
         plan = self.plan
         sizes = sorted(plan.step_seconds)
         size = sizes[0] if phase == "small" else sizes[-1]
@@ -123,7 +141,7 @@ class StepCount:
             self.low_res = max(step, round(fraction * self.total))
         else:
             self.total = max(step + 1, step + math.floor(left / seconds))
-        self.replans.append(
+        return (
             f"after {step} steps: {1000 * seconds:.0f} ms per step at {size}x{size} (the copy: "
             f"{1000 * plan.step_seconds[size]:.0f} ms) -> {self.total:,} steps in all"
         )
