@@ -10,14 +10,13 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
-from pathlib import Path
 
 import pytest
 import torch
 import torch.nn as nn
 from tiny_cifar import subset
 
+from benchmarks import budget_recipe
 from cifar_tutorial.cli.parameters import check_modern_recipe
 from cifar_tutorial.data import load_split
 from cifar_tutorial.errors import ParameterError
@@ -31,15 +30,11 @@ from cifar_tutorial.modern.budget import (
     StepCount,
     plan_budget,
     seconds_per_call,
+    share_of_what_is_left,
     steps_within,
 )
 from cifar_tutorial.modern.muon import filters_as_matrices, keep_filter_norms
 from cifar_tutorial.modern.train import build_net, make_optimizers, train
-
-REPO = Path(__file__).resolve().parents[1]
-if str(REPO) not in sys.path:  # the benchmark scripts live beside the package, not in it
-    sys.path.insert(0, str(REPO))
-from benchmarks import budget_recipe  # noqa: E402
 
 STEP_SECONDS = 0.05  # a training forward pass on 32x32 images, on the fake clock
 TEST_IMAGE_SECONDS = 1e-4  # one test image, one view
@@ -88,6 +83,14 @@ def test_steps_within_splits_the_time_between_the_two_image_sizes():
     assert steps_within(100, speeds, low_res_fraction=0.6) == 142  # 100 / (0.6*0.5 + 0.4)
     assert steps_within(100, {32: 1.0}, low_res_fraction=0.6) == 100
     assert steps_within(0.1, speeds, low_res_fraction=0.6) == 1  # never fewer than one step
+
+
+def test_runs_share_what_is_left_within_their_limits():
+    share = share_of_what_is_left(10, 300, 10, at_most=0.5, at_least=0.1, keep_seconds=60)
+    assert share == pytest.approx(0.4)  # (600 - 300 - 60) s / 10 runs = 24 s
+    assert share_of_what_is_left(10, 0, 10, at_most=0.3, at_least=0.1) == 0.3
+    assert share_of_what_is_left(10, 590, 10, at_most=0.3, at_least=0.1) == 0.1
+    assert share_of_what_is_left(10, 700, 0, at_most=0.3, at_least=0.1) == 0.1  # never below
 
 
 def test_seconds_per_call_leaves_the_first_call_out_and_takes_the_median():

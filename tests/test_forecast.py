@@ -15,7 +15,6 @@ import torch
 
 from cifar_tutorial.cli import forecast
 from cifar_tutorial.cli.forecast import (
-    ABLATION_BUDGET_07,
     SMOKE_07,
     SPLIT_SIZES,
     Forecast,
@@ -27,6 +26,7 @@ from cifar_tutorial.cli.forecast import (
 )
 from cifar_tutorial.cli.speed import FastNetStep, MeasuredSpeeds, StepTime
 from cifar_tutorial.data import load_split
+from cifar_tutorial.modern import ABLATION_BUDGET, NOTEBOOK_MINUTES, ablation_share
 from cifar_tutorial.modern import make_recipe as make_modern_recipe
 from cifar_tutorial.modern.budget import AIM
 from cifar_tutorial.training import make_recipe as make_classic_recipe
@@ -95,7 +95,7 @@ def test_notebook_07_counts_its_budgets_the_extra_tta_levels_and_every_ablation_
         5.0,
         (32, 64, 128),
         (16, 32, 64),
-        ABLATION_BUDGET_07,
+        ABLATION_BUDGET,
     )
     view = speeds.fast_net_view(FastNetStep((32, 64, 128), 32, 1000))
     # the budget holds training and testing at the recipe's tta level (2: 6 views), the
@@ -107,6 +107,16 @@ def test_notebook_07_counts_its_budgets_the_extra_tta_levels_and_every_ablation_
     tta_off = speeds.fast_net_view(FastNetStep((16, 32, 64), 32, 1000)).total(10)
     assert result.parts["ablation study"] == pytest.approx(11 * AIM * 60 * 0.3 + tta_off)
     assert result.parts["figures"] == 5 * 0.5
+
+
+def test_notebook_07_ablation_runs_share_what_is_left_of_its_ten_minutes_on_a_slow_machine():
+    slow = forecast_notebook("07", "full", FixedSpeeds(scale=3.0))
+    before = slow.seconds - slow.parts["ablation study"] - slow.parts["figures"]
+    share = ablation_share(before, 11)
+    assert 0.1 < share < ABLATION_BUDGET  # the Net curves took 3 times as long: less is left
+    tta_off = FixedSpeeds(scale=3.0).fast_net_view(FastNetStep((16, 32, 64), 32, 1000)).total(10)
+    assert slow.parts["ablation study"] == pytest.approx(11 * AIM * 60 * share + tta_off)
+    assert slow.seconds <= 60 * NOTEBOOK_MINUTES
 
 
 def test_notebook_07_with_epochs_counts_the_steps_small_images_first():

@@ -4,15 +4,14 @@ benchmark scripts run end to end, all on the embedded sample in seconds."""
 from __future__ import annotations
 
 import json
-import sys
 import tarfile
-from pathlib import Path
 
 import pytest
 import torch
 import torch.nn as nn
 from tiny_cifar import save_image, subset
 
+from benchmarks import gpu_modern, modern_recipe
 from cifar_tutorial.data import CLASSES, load_split
 from cifar_tutorial.errors import ParameterError
 from cifar_tutorial.modern import (
@@ -30,11 +29,6 @@ from cifar_tutorial.modern import (
 from cifar_tutorial.modern.augment import normalized, shrink
 from cifar_tutorial.modern.net import image_patches
 from cifar_tutorial.modern.train import make_optimizer, train
-
-REPO = Path(__file__).resolve().parents[1]
-if str(REPO) not in sys.path:  # the benchmark scripts live beside the package, not in it
-    sys.path.insert(0, str(REPO))
-from benchmarks import gpu_modern, modern_recipe  # noqa: E402
 
 TINY = dict(widths=(8, 16, 16), epochs=1, batch_size=100, lr=0.2, tta=0)
 

@@ -19,9 +19,10 @@ from typing import Protocol
 import torch
 
 from ..data.sample import SAMPLE_PER_CLASS
-from ..modern import ABLATIONS
+from ..modern import ABLATION_BUDGET, ABLATIONS, ablation_ideas, ablation_share
 from ..modern import make_recipe as make_modern_recipe
 from ..modern.budget import AIM
+from ..modern.evaluate import TEST_BATCH
 from ..settings import PROFILE_DATASETS
 from ..training import RECIPES as CLASSIC_RECIPES
 from ..training import make_recipe as make_classic_recipe
@@ -41,9 +42,7 @@ STEP_TABLE_STEPS = {"full": 3, "smoke": 1}  # notebook 07's timed steps per sett
 SMOKE_07 = {"epochs": 2, "widths": "16,32,64", "batch_size": 250,
             "ablation_epochs": 0.5, "ablation_widths": "8,16,32"}  # fmt: skip
 """Notebook 07's values in the smoke profile (its parameters cell names them too)."""
-ABLATION_BUDGET_07 = 0.3  # notebook 07's minutes per ablation run in the full profile
 TTA_VIEWS = {0: 1, 1: 2, 2: 6}  # forward passes per test image at each tta level
-TEST_BATCH = 1000
 
 
 class Speeds(Protocol):
@@ -177,6 +176,9 @@ def faster_and_better(forecast: Forecast, dataset: str, speeds: Speeds) -> None:
     for tta in TTA_VIEWS:  # the notebook tests at every level, the recipe's is counted above
         if tta != recipe.tta:
             modern_testing(forecast, speeds, recipe, n_test, bfloat16, "the recipe", tta)
+    if ablation.budget is not None:  # the runs share what is left of the notebook's minutes
+        runs = 1 + len(ablation_ideas(ablation))
+        ablation = replace(ablation, budget=ablation_share(forecast.seconds, runs))
     modern_run(forecast, speeds, ablation, n_train, n_test, bfloat16, "ablation study")
     for idea, switch_off in ABLATIONS.items():
         if idea == "test-time augmentation":
@@ -202,7 +204,7 @@ def modern_recipes(smoke: bool, device: torch.device):
     ablation = make_modern_recipe(
         name,
         epochs=SMOKE_07["ablation_epochs"] if smoke else (None if budgeted else 1),
-        budget=ABLATION_BUDGET_07 if budgeted else None,
+        budget=ABLATION_BUDGET if budgeted else None,
         widths=SMOKE_07["ablation_widths"] if smoke else half_widths,
         batch_size=recipe.batch_size,
         lr=recipe.lr,

@@ -12,26 +12,44 @@ Read it top to bottom, one job per module:
 * :mod:`~cifar_tutorial.modern.recipe` - all settings, named presets, ``run`` and the ablations.
 """
 
-from .budget import BudgetPlan
+from .budget import BudgetPlan, share_of_what_is_left
 from .evaluate import evaluate, tta_logits
 from .net import FastNet, init_whitening
-from .recipe import ABLATIONS, RECIPES, ModernRecipe, RunResult, make_recipe, run
+from .recipe import (
+    ABLATION_BUDGET,
+    ABLATION_BUDGET_AT_LEAST,
+    ABLATIONS,
+    NOTEBOOK_MINUTES,
+    RECIPES,
+    ModernRecipe,
+    RunResult,
+    ablation_ideas,
+    ablation_share,
+    make_recipe,
+    run,
+)
 from .train import Lookahead, autocast_dtype, cpu_has_fast_bfloat16, train, warmup_then_decay
 
 __all__ = [
+    "ABLATION_BUDGET",
+    "ABLATION_BUDGET_AT_LEAST",
     "ABLATIONS",
+    "NOTEBOOK_MINUTES",
     "BudgetPlan",
     "RECIPES",
     "FastNet",
     "Lookahead",
     "ModernRecipe",
     "RunResult",
+    "ablation_share",
+    "ablation_ideas",
     "autocast_dtype",
     "cpu_has_fast_bfloat16",
     "evaluate",
     "init_whitening",
     "make_recipe",
     "run",
+    "share_of_what_is_left",
     "train",
     "tta_logits",
     "warmup_then_decay",

@@ -24,7 +24,6 @@ from ..device import synchronize
 WARMUP_STEPS = 2  # untimed steps per image size first: they choose kernels, allocate memory
 MEASURED_STEPS = 5  # then timed steps per image size (their median counts)
 AIM = 0.97  # plan for 97% of the budget: measured speeds vary by a few per cent
-TEST_SAMPLE = 1000  # test images timed (one test batch) to predict the whole test
 REPLAN_SKIP = 3  # during training, steps not timed after the image size changes
 REPLAN_TIMED = 10  # ... then steps timed before the steps are planned again
 REPLAN_EVERY = 100  # at full size, the steps are planned again after every 100 more
@@ -145,6 +144,23 @@ class StepCount:
             f"after {step} steps: {1000 * seconds:.0f} ms per step at {size}x{size} (the copy: "
             f"{1000 * plan.step_seconds[size]:.0f} ms) -> {self.total:,} steps in all"
         )
+
+
+def share_of_what_is_left(
+    minutes: float,
+    spent_seconds: float,
+    runs: int,
+    *,
+    at_most: float,
+    at_least: float,
+    keep_seconds: float = 0.0,
+) -> float:
+    """Minutes for each of ``runs`` runs so that all of them end within ``minutes`` in all,
+    ``spent_seconds`` of which are gone and ``keep_seconds`` kept for what follows the runs;
+    never more than ``at_most`` nor less than ``at_least`` minutes each (a run too short to
+    learn anything would measure nothing)."""
+    left = 60 * minutes - spent_seconds - keep_seconds
+    return min(at_most, max(at_least, left / max(1, runs) / 60))
 
 
 def steps_within(seconds: float, step_seconds: Mapping[int, float], low_res_fraction: float) -> int:

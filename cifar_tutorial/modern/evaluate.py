@@ -21,6 +21,7 @@ from .augment import test_batches
 from .precision import autocast, autocast_dtype
 
 TTA_LEVELS = (0, 1, 2)
+TEST_BATCH = 1000  # test images per forward pass (and the sample a budget times the test on)
 
 
 def with_mirror(net: nn.Module, images: torch.Tensor) -> torch.Tensor:
@@ -52,7 +53,7 @@ def evaluate(
     device: torch.device | str = "cpu",
     precision: str = "auto",
     channels_last: bool = True,
-    batch_size: int = 1000,
+    batch_size: int = TEST_BATCH,
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """Predicted classes and true labels for the whole ``test_set``."""
     device = torch.device(device)

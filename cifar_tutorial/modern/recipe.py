@@ -19,6 +19,7 @@ from ..errors import ParameterError
 from ..metrics import accuracy
 from ..seeding import seed_everything
 from ..validation import check_bool, check_choice, check_float, check_int
+from .budget import share_of_what_is_left
 from .evaluate import evaluate
 from .muon import OPTIMIZERS
 from .net import check_widths
@@ -95,6 +96,31 @@ ABLATIONS = {
 }
 """For each idea, the settings that switch it off (everything else stays as it was); an idea
 already off in a recipe is left out of its study."""
+
+NOTEBOOK_MINUTES = 10.0  # notebook 07 in the full profile ends within 10 minutes on any CPU:
+ABLATION_BUDGET = 0.3  # its ablation runs share what is left, at most 0.3 minutes each
+ABLATION_BUDGET_AT_LEAST = 0.1  # ... and at least 0.1 (6 s) on a machine too slow for that
+AFTER_THE_ABLATION = 15.0  # seconds kept for the notebook's cells after its ablation study
+
+
+def ablation_share(spent_seconds: float, runs: int) -> float:
+    """Notebook 07's minutes for each of its ``runs`` ablation runs: an equal share of what
+    ``spent_seconds`` left of its ``NOTEBOOK_MINUTES`` (less what its last cells need), within
+    ``ABLATION_BUDGET_AT_LEAST`` and ``ABLATION_BUDGET``."""
+    return share_of_what_is_left(NOTEBOOK_MINUTES, spent_seconds, runs,
+                                 at_most=ABLATION_BUDGET, at_least=ABLATION_BUDGET_AT_LEAST,
+                                 keep_seconds=AFTER_THE_ABLATION)  # fmt: skip
+
+
+def ablation_ideas(recipe: ModernRecipe) -> list[str]:
+    """The ideas of ``ABLATIONS`` whose removal needs a training run of its own: not the
+    test-time augmentation (the same network is tested again), nor an idea already off."""
+    return [
+        idea
+        for idea, switch_off in ABLATIONS.items()
+        if idea != "test-time augmentation"
+        and any(getattr(recipe, key) != value for key, value in switch_off.items())
+    ]
 
 
 def make_recipe(name: str = "cpu", **overrides: Any) -> ModernRecipe:

@@ -29,8 +29,8 @@ from ..data import ImageSet
 from ..device import synchronize
 from ..errors import TrainingDivergedError
 from .augment import normalized, shrink, test_batches, train_batches
-from .budget import TEST_SAMPLE, StepCount, plan_budget, seconds_per_call
-from .evaluate import tta_logits
+from .budget import StepCount, plan_budget, seconds_per_call
+from .evaluate import TEST_BATCH, tta_logits
 from .muon import filters_as_matrices, make_muon
 from .net import FastNet, init_whitening
 from .precision import PRECISIONS, autocast, autocast_dtype, cpu_has_fast_bfloat16  # noqa: F401
@@ -203,7 +203,7 @@ def plan_steps(
 
     test_at, test_scale = None, 0.0
     if test_set is not None and len(test_set):
-        test_images, _ = next(iter(test_batches(test_set, TEST_SAMPLE, device=device)))
+        test_images, _ = next(iter(test_batches(test_set, TEST_BATCH, device=device)))
         test_images = test_images.contiguous(memory_format=layout)
         test_scale = len(test_set) / len(test_images)
 
