@@ -133,3 +133,12 @@ def test_bad_options_are_refused_by_name(options, named):
 def test_numbers_given_as_text_are_accepted():
     loader = FastLoader(tiny_set(), "4", shuffle="true", seed="3")
     assert (loader.batch_size, loader.shuffle, loader.seed) == (4, True, 3)
+
+
+def test_spread_takes_images_evenly_from_every_class():
+    labels = torch.arange(10).repeat_interleave(100)  # stored class by class
+    data = ImageSet(random_images(1000), labels, "test", "random")
+    picked = data.spread(300)
+    assert len(picked) == 300 and set(picked.class_counts().values()) == {30}
+    assert torch.equal(picked.images[1], data.images[3])  # every third image, in order
+    assert len(data.spread(5000)) == 1000  # never more than there are

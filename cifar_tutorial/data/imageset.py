@@ -30,6 +30,17 @@ class ImageSet:
         """One line saying what was loaded: split, size and source."""
         return f"{self.split}: {len(self):,} images of {len(self.classes)} classes, {self.source}"
 
+    def spread(self, count: int) -> ImageSet:
+        """``count`` images spread evenly over the set (all of them if it holds fewer).
+
+        Evenly spread, not the first ``count``: a set stored class by class would otherwise
+        give images of one class only.
+        """
+        count = min(count, len(self))
+        index = torch.arange(count) * len(self) // count
+        return ImageSet(self.images[index], self.labels[index], self.split, self.source,
+                        self.classes)  # fmt: skip
+
     def class_counts(self) -> dict[str, int]:
         """How many images each class has."""
         counts = torch.bincount(self.labels, minlength=len(self.classes)).tolist()

@@ -18,6 +18,7 @@ from .net import FastNet, init_whitening
 from .recipe import (
     ABLATION_BUDGET,
     ABLATION_BUDGET_AT_LEAST,
+    ABLATION_TEST_IMAGES,
     ABLATIONS,
     NOTEBOOK_MINUTES,
     RECIPES,
@@ -33,6 +34,7 @@ from .train import Lookahead, autocast_dtype, cpu_has_fast_bfloat16, train, warm
 __all__ = [
     "ABLATION_BUDGET",
     "ABLATION_BUDGET_AT_LEAST",
+    "ABLATION_TEST_IMAGES",
     "ABLATIONS",
     "NOTEBOOK_MINUTES",
     "BudgetPlan",

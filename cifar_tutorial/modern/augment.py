@@ -57,13 +57,9 @@ def test_batches(
 
 
 def normalized(data: ImageSet, count: int | None = None) -> torch.Tensor:
-    """``count`` images spread evenly over the set (all when ``None``), as normalized floats.
-
-    Evenly spread, not the first ``count``: a data set stored class by class would otherwise
-    give images of one class only.
-    """
-    step = 1 if count is None else max(1, len(data) // count)
-    images = data.images[::step][:count].float() / 255
+    """``count`` images spread evenly over the set (all when ``None``), as normalized floats
+    (see :meth:`~cifar_tutorial.data.ImageSet.spread`)."""
+    images = (data if count is None else data.spread(count)).images.float() / 255
     mean = torch.tensor(CIFAR10_MEAN).view(1, 3, 1, 1)
     std = torch.tensor(CIFAR10_STD).view(1, 3, 1, 1)
     return (images - mean) / std
