@@ -23,6 +23,8 @@ from ..device import synchronize
 
 WARMUP_STEPS = 2  # untimed steps per image size first: they choose kernels, allocate memory
 MEASURED_STEPS = 5  # then timed steps per image size (their median counts)
+SHORT_BUDGET = 1.0  # under this many minutes, measuring costs less (it took 7 s of a 15 s run):
+SHORT_COUNTS = (1, 2)  # 1 untimed and 2 timed steps per image size, the test timed once, cold
 AIM = 0.97  # plan for 97% of the budget: measured speeds vary by a few per cent
 REPLAN_SKIP = 3  # during training, steps not timed after the image size changes
 REPLAN_TIMED = 10  # ... then steps timed before the steps are planned again
@@ -217,16 +219,19 @@ def plan_budget(
     the recipe's clock started: what was spent before planning counts against the budget.
     ``per_step_extra`` is added to every step (work done every few steps, spread over them).
     """
+    short = budget_minutes < SHORT_BUDGET
+    warmup, timed = SHORT_COUNTS if short else (WARMUP_STEPS, MEASURED_STEPS)
     steps = {size: step_at_size(size) for size in sorted(set(sizes))}
     for step in steps.values():  # warm every size up before timing any
-        seconds_per_call(step, 1, clock, device, warmup=WARMUP_STEPS - 1)
+        seconds_per_call(step, 1, clock, device, warmup=warmup - 1)
     step_seconds = {
-        size: seconds_per_call(step, MEASURED_STEPS, clock, device, warmup=0) + per_step_extra
+        size: seconds_per_call(step, timed, clock, device, warmup=0) + per_step_extra
         for size, step in steps.items()
     }
     test_seconds = 0.0
-    if test_at is not None:
-        test_seconds = seconds_per_call(test_at, 1, clock, device) * test_scale
+    if test_at is not None:  # a short budget times the first call (an overestimate, then)
+        test_seconds = seconds_per_call(test_at, 1, clock, device, warmup=int(not short))
+        test_seconds *= test_scale
     budget = 60 * budget_minutes
     spent = clock() - started
     left = AIM * budget - spent - test_seconds
