@@ -247,7 +247,7 @@ def nb07(tmp_path_factory) -> Run:
     """Notebook 07 on the sample with a budget of 12 s for the recipe (the smoke profile's
     default, 2 epochs, is what nbval runs): the recipe, the ablation, the comparison."""
     return run_notebook("07_faster_and_better.ipynb", tmp_path_factory.mktemp("nb07"),
-                        budget=0.2, ablation_epochs=0.5)  # fmt: skip
+                        budget=0.2, ablation_epochs=0.25)  # fmt: skip
 
 
 def test_07_trains_the_modern_recipe_and_tests_it_at_every_tta_level(nb07):

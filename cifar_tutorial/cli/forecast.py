@@ -46,7 +46,7 @@ GPU_TIMED_STEPS = {"full": 20, "smoke": 3}  # notebook 06's timed steps (after 3
 WIDE_NET_WIDTH = 8  # notebook 06's default width
 STEP_TABLE_STEPS = {"full": 3, "smoke": 1}  # notebook 07's timed steps per setting
 SMOKE_07 = {"epochs": 2, "widths": "16,32,64", "batch_size": 250,
-            "ablation_epochs": 0.5, "ablation_widths": "8,16,32"}  # fmt: skip
+            "ablation_epochs": 0.25, "ablation_widths": "8,16,32"}  # fmt: skip
 """Notebook 07's values in the smoke profile (its parameters cell names them too)."""
 TTA_VIEWS = {0: 1, 1: 2, 2: 6}  # forward passes per test image at each tta level
 
@@ -188,7 +188,7 @@ def faster_and_better(forecast: Forecast, dataset: str, speeds: Speeds) -> None:
     if ablation.budget is not None:  # the runs share what is left of the notebook's minutes
         runs = 1 + len(ablation_ideas(ablation))
         ablation = replace(ablation, budget=ablation_share(forecast.seconds, runs))
-    n_ablation_test = min(n_test, ABLATION_TEST_IMAGES)  # the ablation runs test on fewer
+    n_ablation_test = min(n_test, ABLATION_TEST_IMAGES[forecast.profile])  # fewer test images
     modern_run(forecast, speeds, ablation, n_train, n_ablation_test, bfloat16, "ablation study")
     for idea, switch_off in ABLATIONS.items():
         if idea == "test-time augmentation":

@@ -101,7 +101,7 @@ NOTEBOOK_MINUTES = 10.0  # notebook 07 in the full profile ends within 10 minute
 ABLATION_BUDGET = 0.3  # its ablation runs share what is left, at most 0.3 minutes each
 ABLATION_BUDGET_AT_LEAST = 0.1  # ... and at least 0.1 (6 s) on a machine too slow for that
 AFTER_THE_ABLATION = 15.0  # seconds kept for the notebook's cells after its ablation study
-ABLATION_TEST_IMAGES = 1000  # its runs are tested on 1,000 test images (1.5 points of noise)
+ABLATION_TEST_IMAGES = {"full": 1000, "smoke": 500}  # its runs' test images, by profile
 
 
 def ablation_share(spent_seconds: float, runs: int) -> float:
