@@ -185,16 +185,16 @@ def faster_and_better(forecast: Forecast, dataset: str, speeds: Speeds) -> None:
     for tta in TTA_VIEWS:  # the notebook tests at every level, the recipe's is counted above
         if tta != recipe.tta:
             modern_testing(forecast, speeds, recipe, n_test, bfloat16, "the recipe", tta)
+    trained = ablation_ideas(ablation)  # the ideas whose removal needs a run of its own
     if ablation.budget is not None:  # the runs share what is left of the notebook's minutes
-        runs = 1 + len(ablation_ideas(ablation))
-        ablation = replace(ablation, budget=ablation_share(forecast.seconds, runs))
+        ablation = replace(ablation, budget=ablation_share(forecast.seconds, 1 + len(trained)))
     n_ablation_test = min(n_test, ABLATION_TEST_IMAGES[forecast.profile])  # fewer test images
     modern_run(forecast, speeds, ablation, n_train, n_ablation_test, bfloat16, "ablation study")
     for idea, switch_off in ABLATIONS.items():
         if idea == "test-time augmentation":
             modern_testing(forecast, speeds, ablation, n_ablation_test, bfloat16,
                            "ablation study", 0)  # fmt: skip
-        elif any(getattr(ablation, key) != value for key, value in switch_off.items()):
+        elif idea in trained:
             changed = replace(ablation, **switch_off)
             modern_run(forecast, speeds, changed, n_train, n_ablation_test, bfloat16,
                        "ablation study")  # fmt: skip

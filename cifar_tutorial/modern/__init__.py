@@ -12,7 +12,7 @@ Read it top to bottom, one job per module:
 * :mod:`~cifar_tutorial.modern.recipe` - all settings, named presets, ``run`` and the ablations.
 """
 
-from .budget import BudgetPlan, share_of_what_is_left
+from .budget import BudgetPlan
 from .evaluate import evaluate, tta_logits
 from .net import FastNet, init_whitening
 from .recipe import (
@@ -51,7 +51,6 @@ __all__ = [
     "init_whitening",
     "make_recipe",
     "run",
-    "share_of_what_is_left",
     "train",
     "tta_logits",
     "warmup_then_decay",

@@ -99,7 +99,7 @@ class StepCount:
     def describe(self) -> str:
         """The plan, and each time it was planned again."""
         plan = self.plan.describe() if self.plan else f"{self.total:,} steps"
-        return "\n".join([plan, self.replanned()]).strip()
+        return "\n".join(line for line in (plan, self.replanned()) if line)
 
     def replanned(self) -> str:
         """A line for each time the steps were planned again ("" if never)."""
