@@ -8,10 +8,10 @@ Run it alone on the machine::
 
     python -m benchmarks.budget_recipe --budget 5 --variants muon sgd fixed --target 87.0 \\
         --above fixed 1.0
-    python -m benchmarks.budget_recipe --recipe cpu-long --budget 15 --variants muon \\
+    python -m benchmarks.budget_recipe --recipe cpu-long --budget 15 --variants sgd \\
         --target 89.5
     python -m benchmarks.budget_recipe --budget 5 --ablation        # each idea removed
-    python -m benchmarks.budget_recipe --budget 5 --variants muon float32   # bfloat16's worth
+    python -m benchmarks.budget_recipe --budget 5 --variants sgd float32    # bfloat16's worth
     python -m benchmarks.budget_recipe --variants fixed fixed-float32       # ... at equal epochs
 
 ``--set`` changes any setting of every variant (e.g. ``--set widths=16,32,64``).
@@ -37,7 +37,7 @@ from cifar_tutorial.modern import ABLATIONS, RECIPES, cpu_has_fast_bfloat16, mak
 VARIANTS = {
     "muon": {"optimizer": "muon"},
     "sgd": {"optimizer": "sgd"},
-    "float32": {"optimizer": "muon", "precision": "float32"},
+    "float32": {"optimizer": "sgd", "precision": "float32"},  # the preset in float32
     "fixed": {"optimizer": "sgd", "epochs": 7},  # the cpu preset before budgets
     "fixed-float32": {"optimizer": "sgd", "epochs": 7, "precision": "float32"},
 }
