@@ -214,8 +214,7 @@ def test_student_edition_runs_to_the_end_and_every_check_says_not_yet(path, tmp_
     output = tmp_path / path.name
     parameters = {"profile": "smoke"}
     if "ablation" in papermill.inspect_notebook(str(path)):
-        parameters["ablation"] = False  # 07: its study runs in the other tests; the stub still
-        # gets "not yet" first
+        parameters["ablation"] = False  # 07's study runs in its other tests; stubs say "not yet"
     papermill.execute_notebook(
         str(path),
         str(output),
