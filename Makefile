@@ -39,6 +39,7 @@ test: $(STAMP) lint
 lint: $(STAMP)
 	$(BIN)/ruff check $(LINTED)
 	$(BIN)/ruff format --check $(LINTED)
+	$(BIN)/lint-imports --no-cache  # the layers and contracts of .importlinter
 
 lab: $(STAMP)
 	$(BIN)/jupyter lab --notebook-dir=. $(LAB_ARGS)

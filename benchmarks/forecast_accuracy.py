@@ -33,9 +33,9 @@ from pathlib import Path
 import torch
 
 from benchmarks.seed_vs_collection import describe_machine, notebook_timings, time_collection
-from cifar_tutorial.cli import doctor
-from cifar_tutorial.cli.collection import find_notebooks, select_notebooks
-from cifar_tutorial.cli.forecast import WORK, forecast_notebook
+from cifar_tutorial.course import doctor
+from cifar_tutorial.course.collection import find_notebooks, select_notebooks
+from cifar_tutorial.course.forecast import WORK, forecast_notebook
 from cifar_tutorial.settings import PROFILES
 
 REPO = Path(__file__).resolve().parents[1]

@@ -32,7 +32,7 @@ from pathlib import Path
 import torch
 
 from benchmarks.modern_recipe import parse_settings
-from cifar_tutorial.cli.prefetch import archive_layout, install_folders_archive
+from cifar_tutorial.course.prefetch import archive_layout, install_folders_archive
 from cifar_tutorial.data import load_split, official
 from cifar_tutorial.device import describe_device, pick_device
 from cifar_tutorial.modern import RECIPES, make_recipe, run

@@ -313,13 +313,13 @@ def ratios(summaries: dict[str, dict]) -> dict[str, dict[str, float]]:
 
 def cli_available() -> bool:
     """True when the ``cifar-tutorial run`` command is installed with the package."""
-    return importlib.util.find_spec("cifar_tutorial.cli.run") is not None
+    return importlib.util.find_spec("cifar_tutorial.course.run") is not None
 
 
 def time_collection(profile: str, args: argparse.Namespace) -> dict:
     """``cifar-tutorial run --profile PROFILE`` into a temporary folder; its timings."""
     with tempfile.TemporaryDirectory(prefix="bench-runs-") as output:
-        command = [sys.executable, "-m", "cifar_tutorial.cli", "run", "--profile", profile,
+        command = [sys.executable, "-m", "cifar_tutorial.course", "run", "--profile", profile,
                    "--output-dir", output, "--name", f"bench-{profile}", "--no-progress",
                    "--notebook-dir", str(REPO / "notebooks")]  # fmt: skip
         if args.notebooks:
@@ -567,7 +567,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     for profile in profiles:
         if not cli_available():
             report["collection"][profile] = {
-                "skipped": "the cifar-tutorial command (cifar_tutorial.cli) is not installed"
+                "skipped": "the cifar-tutorial command (cifar_tutorial.course) is not installed"
             }
             print(f"cifar-tutorial run --profile {profile}: skipped, the command is missing")
             continue

@@ -20,6 +20,7 @@ from .validation import check_choice, check_writable_path
 PROFILE_ENV = "CIFAR_TUTORIAL_PROFILE"
 PROFILE_DATASETS = {"full": "cifar10", "smoke": "sample"}
 PROFILES = tuple(PROFILE_DATASETS)
+DATASETS = ("cifar10", "sample")  # the real data set, and the sample shipped in the package
 
 
 def resolve_profile(profile: str | None = None) -> str:
@@ -34,8 +35,6 @@ def resolve_profile(profile: str | None = None) -> str:
 
 def resolve_dataset(dataset: str | None, profile: str) -> str:
     """``dataset`` checked, or the profile's data set when ``None``/empty."""
-    from .data import DATASETS
-
     if dataset is None or dataset == "":
         return PROFILE_DATASETS[profile]
     return check_choice("dataset", dataset, DATASETS)

@@ -4,7 +4,7 @@
 
 * ``index.md``: the README's course overview and a table of the notebooks (what each
   teaches, its measured time, download links), read from the notebooks by
-  :mod:`cifar_tutorial.cli.lessons`;
+  :mod:`cifar_tutorial.course.lessons`;
 * ``setup.md``: the rest of the README (commands, data, storage), its links made site links;
 * ``notebooks/NN_name.ipynb``: a copy of each committed notebook for mkdocs-jupyter to render,
   with a download line on top, links to other notebooks and to ``docs/`` turned into links
@@ -32,7 +32,7 @@ from mkdocs.plugins import event_priority
 from mkdocs.structure.files import File, Files
 from mkdocs.structure.pages import Page
 
-from cifar_tutorial.cli.lessons import Lesson, read_lessons
+from cifar_tutorial.course.lessons import Lesson, read_lessons
 
 REPO = Path(__file__).resolve().parents[1]
 NOTEBOOKS = REPO / "notebooks"

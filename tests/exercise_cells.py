@@ -5,7 +5,7 @@ from __future__ import annotations
 import ast
 import textwrap
 
-from cifar_tutorial.student_edition import BEGIN, CHECK_TAG, END, SOLUTION_TAG
+from cifar_tutorial.course.student_edition import BEGIN, CHECK_TAG, END, SOLUTION_TAG
 
 TRIVIAL = (ast.Name, ast.Constant, ast.Attribute)  # too common to count as an answer's text
 

@@ -17,7 +17,7 @@ import torch.nn as nn
 from tiny_cifar import subset
 
 from benchmarks import budget_recipe
-from cifar_tutorial.cli.parameters import check_modern_recipe
+from cifar_tutorial.course.parameters import check_modern_recipe
 from cifar_tutorial.data import load_split
 from cifar_tutorial.errors import ParameterError
 from cifar_tutorial.modern import ABLATIONS, FastNet, evaluate, make_recipe, run

@@ -29,8 +29,8 @@ from pathlib import Path
 import pytest
 from packaging.requirements import Requirement
 
-from cifar_tutorial.cli import bundle
-from cifar_tutorial.cli.main import main
+from cifar_tutorial.course import bundle
+from cifar_tutorial.course.cli import main
 from cifar_tutorial.errors import ParameterError
 
 REPO = Path(__file__).resolve().parents[1]

@@ -21,9 +21,9 @@ import nbformat
 import pytest
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
-from cifar_tutorial.cli import main
-from cifar_tutorial.cli.plan import plan_run
-from cifar_tutorial.cli.run import create_run_folder
+from cifar_tutorial.course import main
+from cifar_tutorial.course.plan import plan_run
+from cifar_tutorial.course.run import create_run_folder
 
 COLLECTION = str(Path(__file__).resolve().parents[1] / "notebooks")
 
@@ -153,7 +153,7 @@ def interrupt_run(notebook_dir: Path, output: Path, how: signal.Signals) -> tupl
     """Run notebook 02 with a long nap, send ``how`` during the nap; its folder and output."""
     args = cli(notebook_dir, output, "--notebooks", "02", "-p", "nap", "120")
     process = subprocess.Popen(
-        [sys.executable, "-m", "cifar_tutorial.cli", *args],
+        [sys.executable, "-m", "cifar_tutorial.course", *args],
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,

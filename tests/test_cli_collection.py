@@ -15,7 +15,7 @@ from pathlib import Path
 import papermill
 import pytest
 
-from cifar_tutorial.cli import main
+from cifar_tutorial.course import main
 from cifar_tutorial.data import CLASSES
 
 pytestmark = pytest.mark.slow
@@ -27,7 +27,7 @@ COLLECTION = sorted((REPO / "notebooks").glob("[0-9][0-9]_*.ipynb"))
 def cifar_tutorial(*args: str, cwd: Path = REPO) -> subprocess.CompletedProcess:
     """The command line in a process of its own, as a user runs it."""
     return subprocess.run(
-        [sys.executable, "-m", "cifar_tutorial.cli", *args],
+        [sys.executable, "-m", "cifar_tutorial.course", *args],
         cwd=cwd, capture_output=True, text=True, timeout=900,
     )  # fmt: skip
 

@@ -7,10 +7,10 @@ import re
 import pytest
 import torch
 
-from cifar_tutorial.cli import doctor
-from cifar_tutorial.cli.forecast import Forecast
-from cifar_tutorial.cli.main import main
-from cifar_tutorial.cli.speed import StepTime
+from cifar_tutorial.course import doctor
+from cifar_tutorial.course.cli import main
+from cifar_tutorial.course.forecast import Forecast
+from cifar_tutorial.course.speed import StepTime
 from tests.conftest import NOTEBOOKS
 from tests.test_cli import small_batches
 
@@ -90,7 +90,7 @@ def test_a_long_notebook_gets_a_warning_with_a_shortcut(monkeypatch):
     monkeypatch.setattr(doctor, "measure_speeds", lambda measured: FakeSpeeds())
     monkeypatch.setattr(doctor, "load_average", lambda: 0.5)
     monkeypatch.setattr(
-        "cifar_tutorial.cli.forecast.forecast_all", lambda profile, speeds: [quick, slow]
+        "cifar_tutorial.course.forecast.forecast_all", lambda profile, speeds: [quick, slow]
     )
     findings, table = doctor.forecast_lines(doctor.Measured(), str(NOTEBOOKS))
     assert findings[0].level == "ok" and "Net trains 12,800 images/s" in findings[0].what

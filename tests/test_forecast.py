@@ -13,8 +13,8 @@ import re
 import pytest
 import torch
 
-from cifar_tutorial.cli import forecast
-from cifar_tutorial.cli.forecast import (
+from cifar_tutorial.course import forecast
+from cifar_tutorial.course.forecast import (
     SMOKE_07,
     SPLIT_SIZES,
     Forecast,
@@ -24,7 +24,7 @@ from cifar_tutorial.cli.forecast import (
     modern_recipes,
     modern_training,
 )
-from cifar_tutorial.cli.speed import FastNetStep, MeasuredSpeeds, StepTime
+from cifar_tutorial.course.speed import FastNetStep, MeasuredSpeeds, StepTime
 from cifar_tutorial.data import load_split
 from cifar_tutorial.modern import ABLATION_BUDGET, NOTEBOOK_MINUTES, ablation_share
 from cifar_tutorial.modern import make_recipe as make_modern_recipe
@@ -262,7 +262,7 @@ def test_the_benchmark_reads_measured_times_from_a_finished_run_of_its_profile(t
 
 
 def test_real_measurements_feed_a_whole_forecast_of_the_smoke_profile():
-    from cifar_tutorial.cli import doctor
+    from cifar_tutorial.course import doctor
 
     measured = doctor.Measured(startup=2.0)
     doctor.check_sample(measured)

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from cifar_tutorial.cli.guide import PROBLEMS, reliability_rows, what_learners_see, write_guide
-from cifar_tutorial.cli.main import main
+from cifar_tutorial.course.cli import main
+from cifar_tutorial.course.guide import PROBLEMS, reliability_rows, what_learners_see, write_guide
 from cifar_tutorial.errors import ParameterError, TutorialError
 
 REPO = Path(__file__).resolve().parents[1]
@@ -217,8 +217,8 @@ def test_a_busy_machine_is_said_to_make_the_times_longer(checkout, tmp_path):
 
 
 def test_a_full_run_much_slower_than_the_committed_outputs_is_flagged(checkout, runs, tmp_path):
-    from cifar_tutorial.cli.guide import slower_text
-    from cifar_tutorial.cli.lessons import read_lessons
+    from cifar_tutorial.course.guide import slower_text
+    from cifar_tutorial.course.lessons import read_lessons
 
     lessons = read_lessons(checkout / "notebooks")
     timed = [replace(lesson, measured_seconds=200.0) for lesson in lessons]
@@ -230,7 +230,7 @@ def test_a_full_run_much_slower_than_the_committed_outputs_is_flagged(checkout, 
 
 
 def test_every_completed_notebook_of_a_run_records_the_load_average(tmp_path):
-    from cifar_tutorial.cli.summary import write_summary
+    from cifar_tutorial.course.summary import write_summary
 
     summary = {
         "notebooks": [
@@ -246,7 +246,7 @@ def test_every_completed_notebook_of_a_run_records_the_load_average(tmp_path):
 def test_a_run_records_the_machine_its_times_were_measured_on():
     import re
 
-    from cifar_tutorial.cli.summary import machine
+    from cifar_tutorial.course.summary import machine
 
     facts = machine()
     assert facts["cpu"] and facts["cores"] >= 1

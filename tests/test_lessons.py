@@ -1,4 +1,4 @@
-"""cifar_tutorial.cli.lessons: what each notebook says about itself, read from its cells."""
+"""cifar_tutorial.course.lessons: what each notebook says about itself, read from its cells."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from cifar_tutorial.cli.lessons import (
+from cifar_tutorial.course.lessons import (
     find_exercises,
     measured_seconds,
     parse_intro,

@@ -22,7 +22,7 @@ import pytest
 import torch
 
 from cifar_tutorial.checkpoint import save_checkpoint
-from cifar_tutorial.cli import main as cli_main
+from cifar_tutorial.course import main as cli_main
 from cifar_tutorial.data import FastLoader, ImageSet, classic_dataset, load_split
 from cifar_tutorial.device import pick_device
 from cifar_tutorial.errors import ParameterError

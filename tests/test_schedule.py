@@ -1,4 +1,4 @@
-"""cifar_tutorial.cli.schedule: workshop schedules laid out from measured notebook times."""
+"""cifar_tutorial.course.schedule: workshop schedules laid out from measured notebook times."""
 
 from __future__ import annotations
 
@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from cifar_tutorial.cli.lessons import Exercise, Lesson
-from cifar_tutorial.cli.schedule import (
+from cifar_tutorial.course.lessons import Exercise, Lesson
+from cifar_tutorial.course.schedule import (
     Session,
     block_for,
     clock,

@@ -30,7 +30,7 @@ from browser_support import (
     record_requests,
 )
 
-from cifar_tutorial.cli.lessons import read_lessons
+from cifar_tutorial.course.lessons import read_lessons
 
 pytestmark = pytest.mark.browser
 

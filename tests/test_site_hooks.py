@@ -12,7 +12,7 @@ pytest.importorskip("mkdocs", reason="the site extra is not installed (.[site])"
 
 from mkdocs.exceptions import PluginError  # noqa: E402
 
-from cifar_tutorial.cli.lessons import read_lessons  # noqa: E402
+from cifar_tutorial.course.lessons import read_lessons  # noqa: E402
 from scripts import site_hooks  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[1]
@@ -36,7 +36,7 @@ TQDM_STATE = {
         ("see [benchmarks](docs/benchmarks.md).", "readme", "see [benchmarks](benchmarks.md)."),
         ("[the data](README.md#the-data)", "readme", "[the data](setup.md#the-data)"),
         ("[nb 4](notebooks/04_train.ipynb)", "readme", "[nb 4](notebooks/04_train.ipynb)"),
-        ("[the doctor](cifar_tutorial/cli/doctor.py)", "readme", "the doctor"),
+        ("[the doctor](cifar_tutorial/course/doctor.py)", "readme", "the doctor"),
         (
             "[up](#the-data) [web](https://pytorch.org/x.html)",
             "readme",

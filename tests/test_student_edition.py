@@ -19,9 +19,8 @@ from exercise_cells import (
 )
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
 
-from cifar_tutorial.cli import main
-from cifar_tutorial.errors import ExerciseError
-from cifar_tutorial.student_edition import (
+from cifar_tutorial.course import main
+from cifar_tutorial.course.student_edition import (
     ALLOW_ERRORS_TAG,
     BEGIN,
     END,
@@ -31,6 +30,7 @@ from cifar_tutorial.student_edition import (
     student_notebook,
     write_student_edition,
 )
+from cifar_tutorial.errors import ExerciseError
 
 REPO = Path(__file__).resolve().parents[1]
 NOTEBOOKS, EXERCISES = REPO / "notebooks", REPO / "exercises"

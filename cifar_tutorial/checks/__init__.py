@@ -8,7 +8,7 @@ Every exercise in a notebook is three cells:
    nbgrader's ``### BEGIN SOLUTION`` and ``### END SOLUTION`` lines;
 3. a check cell (tag ``check``) whose last line calls a checker: ``check.transform(my_transform)``.
 
-The student edition (:mod:`cifar_tutorial.student_edition`, ``make exercises``) replaces each
+The student edition (:mod:`cifar_tutorial.course.student_edition`, ``make exercises``) replaces each
 answer with ``name = ...  # your code here`` for every name it binds, so the check says
 "Not yet: replace `...` with your answer" and the notebook still runs to the end.
 

@@ -7,13 +7,13 @@ from pathlib import Path
 
 from ..errors import DataUnavailableError
 from ..paths import pretty_path, resolve_data_root
+from ..settings import DATASETS
 from ..validation import check_bool, check_choice
 from . import folders, official
 from .cache import cache_file, cached_tensors
 from .imageset import ImageSet
 from .sample import load_sample
 
-DATASETS = ("cifar10", "sample")
 SPLITS = ("train", "test")
 
 

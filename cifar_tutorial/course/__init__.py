@@ -4,6 +4,6 @@ parameter, check the machine, and fetch the data set before a workshop.
 Each subcommand lives in its own module; :mod:`.main` only reads the command line.
 """
 
-from .main import main
+from .cli import main
 
 __all__ = ["main"]

@@ -20,7 +20,7 @@ if not exist "%VENV%\Scripts\python.exe" (
 "%VENV%\Scripts\python.exe" -m pip install --no-index --find-links "%KIT%wheels" cifar-tutorial || goto :failed
 echo == %TIME% pip install --no-index --find-links wheels cifar-tutorial
 if exist "%KIT%data\SHA256SUMS" (
-    "%VENV%\Scripts\python.exe" -m cifar_tutorial.cli.bundle verify "%KIT%data" || goto :failed
+    "%VENV%\Scripts\python.exe" -m cifar_tutorial.course.bundle verify "%KIT%data" || goto :failed
     for %%A in ("%KIT%data\*.tar.gz") do (
         "%VENV%\Scripts\cifar-tutorial.exe" prefetch --from-archive "%%~A" || goto :failed
     )

@@ -5,7 +5,7 @@ device they will use, with the embedded sample as data: a training step of ``Net
 batch size, testing ``Net``, a training step and a test view of ``FastNet`` (notebook 07's
 network) at given widths, image size, memory layout and precision. Each is measured the
 first time it is asked for and then remembered, so a forecast measures exactly the steps it
-needs, and a whole check takes a few seconds. :mod:`~cifar_tutorial.cli.forecast` turns the
+needs, and a whole check takes a few seconds. :mod:`~cifar_tutorial.course.forecast` turns the
 numbers into each notebook's time.
 """
 

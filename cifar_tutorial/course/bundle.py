@@ -363,9 +363,9 @@ def verify_checksums(folder: Path) -> list[str]:
 
 
 def main(argv: list[str]) -> int:
-    """``python -m cifar_tutorial.cli.bundle verify DIR``: the install scripts' check."""
+    """``python -m cifar_tutorial.course.bundle verify DIR``: the install scripts' check."""
     if len(argv) != 2 or argv[0] != "verify":
-        print("usage: python -m cifar_tutorial.cli.bundle verify DIR", file=sys.stderr)
+        print("usage: python -m cifar_tutorial.course.bundle verify DIR", file=sys.stderr)
         return 2
     bad = verify_checksums(Path(argv[1]))
     for name in bad:

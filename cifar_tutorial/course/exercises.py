@@ -6,8 +6,8 @@ from pathlib import Path
 
 from ..errors import ParameterError
 from ..paths import pretty_path
-from ..student_edition import differences, write_student_edition
 from .collection import default_notebook_dir
+from .student_edition import differences, write_student_edition
 
 
 def exercises_command(

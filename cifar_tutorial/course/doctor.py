@@ -4,7 +4,7 @@ One ``[OK]``, ``[WARN]`` or ``[FAIL]`` line per item, each problem with its fix:
 torch and torchvision, the JupyterLab kernel, the package's sample, CIFAR-10 on disk
 (present and verified), free disk, devices, the notebooks. Then a few seconds of real
 training steps, from which it predicts each notebook's time on this machine in both
-profiles (:mod:`~cifar_tutorial.cli.forecast`). Exit code 1 when something would stop the
+profiles (:mod:`~cifar_tutorial.course.forecast`). Exit code 1 when something would stop the
 course.
 """
 

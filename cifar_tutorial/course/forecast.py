@@ -4,7 +4,7 @@ A notebook's time is its fixed costs (a fresh kernel importing torch and the pac
 loading the data, drawing its figures) plus its work: the training steps, tests and timing
 loops its cells run, counted from the notebook's default parameters in the chosen profile
 (epochs, batch sizes, widths, the data set's size), each multiplied by the time that step
-takes here. The speeds come from :class:`~cifar_tutorial.cli.speed.MeasuredSpeeds` (or, in
+takes here. The speeds come from :class:`~cifar_tutorial.course.speed.MeasuredSpeeds` (or, in
 the tests, from fixed numbers); ``benchmarks/forecast_accuracy.py`` compares the forecast
 with real runs.
 """

@@ -13,7 +13,6 @@ by hand, so the guide is regenerated, never edited::
 
 from __future__ import annotations
 
-import argparse
 import os
 import re
 from collections.abc import Sequence
@@ -336,7 +335,6 @@ def guide_markdown(
     lessons: list[Lesson],
     runs: dict[str, Run],
     reliability: str,
-    commands: set[str],
     regenerate: str,
 ) -> str:
     """The whole guide, as Markdown."""
@@ -418,7 +416,7 @@ def guide_markdown(
     out += _schedules(measured, seconds)
     out += _notebook_sections(lessons, runs, seconds, measured)
     out += _setup_section(total["smoke"])
-    out += _on_the_day(total, seconds, measured, commands)
+    out += _on_the_day(total, seconds, measured)
     out += _problems(reliability_rows(reliability))
     out += [
         "## Regenerating this guide",
@@ -582,7 +580,6 @@ def _on_the_day(
     total: dict[str, float],
     seconds: dict[str, dict[str, float]],
     lessons: list[Lesson],
-    commands: set[str],
 ) -> list[str]:
     slowest = max(
         lessons, key=lambda lesson: seconds["full"].get(lesson.name, lesson.measured_seconds or 0)
@@ -597,8 +594,6 @@ def _on_the_day(
     kit = (
         "`cifar-tutorial bundle DIR` writes an offline kit (the wheels, CIFAR-10, both editions "
         "of the notebooks, the website, this guide, install scripts) onto a USB stick; "
-        if "bundle" in commands
-        else ""
     )
     return [
         "## On the day",
@@ -665,8 +660,6 @@ def write_guide(
     notebook_dir: str | os.PathLike | None = None,
 ) -> Path:
     """Write the guide from the given run folders; return its path."""
-    from .main import build_parser
-
     notebooks = Path(notebook_dir) if notebook_dir is not None else default_notebook_dir()
     lessons = read_lessons(notebooks)
     checkout = notebooks.resolve().parent
@@ -675,17 +668,11 @@ def write_guide(
     if not reliability.is_file():
         raise TutorialError(f"{pretty_path(reliability)} is missing: the guide quotes it.")
     read = read_runs(runs, lessons)
-    commands = {
-        name
-        for action in build_parser()._actions
-        if isinstance(action, argparse._SubParsersAction)
-        for name in action.choices
-    }  # the subcommands this version offers
     regenerate = (
         "cifar-tutorial guide --from-run runs/"
         f"{read['smoke'].folder.name} --from-run runs/{read['full'].folder.name}"
     )
-    text = guide_markdown(lessons, read, reliability.read_text(), commands, regenerate)
+    text = guide_markdown(lessons, read, reliability.read_text(), regenerate)
     target.parent.mkdir(parents=True, exist_ok=True)
     target.write_text(text)
     return target

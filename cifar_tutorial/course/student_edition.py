@@ -25,8 +25,8 @@ from pathlib import Path
 import nbformat
 from nbconvert.preprocessors import Preprocessor
 
-from .checks.feedback import STUB_COMMENT
-from .errors import ExerciseError
+from ..checks.feedback import STUB_COMMENT
+from ..errors import ExerciseError
 
 SOLUTION_TAG, CHECK_TAG, EXERCISE_TAG = "solution", "check", "exercise"
 ALLOW_ERRORS_TAG = "raises-exception"  # JupyterLab, nbclient and nbval run on past such a cell

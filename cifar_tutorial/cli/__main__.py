@@ -1,7 +1,0 @@
-"""``python -m cifar_tutorial.cli`` is the same as ``cifar-tutorial``."""
-
-import sys
-
-from .main import main
-
-sys.exit(main())
