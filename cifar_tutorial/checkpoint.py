@@ -20,7 +20,7 @@ import torch
 import torch.nn as nn
 
 from .data.cache import atomic_save
-from .errors import CheckpointError
+from .errors import CheckpointError, first_line
 from .paths import pretty_path
 from .validation import check_writable_path
 
@@ -84,7 +84,8 @@ def load_checkpoint(path: str | os.PathLike, architecture: str | None = None) ->
             ) from None
         raise CheckpointError(
             f"{pretty_path(path)} is not a readable checkpoint (damaged or cut off: "
-            f"{_reason(error)}). Delete it and train again with notebook 04."
+            f"{first_line(error, after='WeightsUnpickler error:')}). Delete it and train again "
+            "with notebook 04."
         ) from None
     if isinstance(entry, dict) and entry.get("format") == CHECKPOINT_FORMAT:
         stored = entry.pop("checksum", None)
@@ -121,7 +122,8 @@ def load_weights(net: nn.Module, checkpoint: dict[str, Any]) -> nn.Module:
         net.load_state_dict(checkpoint["state_dict"])
     except RuntimeError as error:
         raise CheckpointError(
-            f"The checkpoint's weights do not fit a {type(net).__name__}: {_first_line(error)}. "
+            f"The checkpoint's weights do not fit a {type(net).__name__}: "
+            f"{first_line(error, limit=None)}. "
             "Point checkpoint_path at weights of this network, or train it with notebook 04."
         ) from None
     return net
@@ -158,15 +160,3 @@ def checksum(value: Any, check: int = 0) -> int:
             check = checksum(item, check)
         return check
     return zlib.crc32(repr(value).encode(), check)
-
-
-def _reason(error: BaseException) -> str:
-    """The telling part of a loading error, on one short line."""
-    text = str(error).split("WeightsUnpickler error:")[-1].strip()
-    line = text.splitlines()[0] if text else type(error).__name__
-    return line if len(line) <= 120 else line[:117] + "..."
-
-
-def _first_line(error: BaseException) -> str:
-    text = str(error).strip()
-    return text.splitlines()[0] if text else type(error).__name__

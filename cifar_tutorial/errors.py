@@ -45,3 +45,13 @@ class ExerciseError(TutorialError, ValueError):
 
 class DistributedRunError(TutorialError, RuntimeError):
     """A run of several processes (torchrun) failed or could not start."""
+
+
+def first_line(error: BaseException, limit: int | None = 120, after: str = "") -> str:
+    """An error's message on one short line, for a sentence of our own: its first non-empty
+    line (of the part after ``after``, when the message holds that marker), cut to ``limit``
+    characters; the error's type name when it has no message."""
+    text = str(error).split(after)[-1] if after else str(error)
+    line = next((part.strip() for part in text.splitlines() if part.strip()), "")
+    line = line or type(error).__name__
+    return line if limit is None or len(line) <= limit else line[: limit - 3] + "..."

@@ -12,6 +12,8 @@ from typing import Any
 import torch
 import torch.nn as nn
 
+from .files import atomic_write
+
 
 @torch.no_grad()
 def predict(
@@ -56,10 +58,7 @@ def record_metrics(path: str | os.PathLike | None, **values: Any) -> None:
     path = Path(path).expanduser()
     current = json.loads(path.read_text()) if path.is_file() else {}
     current.update({key: _plain(value) for key, value in values.items()})
-    path.parent.mkdir(parents=True, exist_ok=True)
-    temporary = path.with_name(f".{path.name}.tmp")
-    temporary.write_text(json.dumps(current, indent=2, sort_keys=True))
-    os.replace(temporary, path)
+    atomic_write(path, json.dumps(current, indent=2, sort_keys=True))
 
 
 def _plain(value: Any) -> Any:

@@ -19,7 +19,7 @@ import torch.nn as nn
 from torch import optim
 from tqdm.auto import tqdm
 
-from .errors import DeviceMemoryError, TrainingDivergedError
+from .errors import DeviceMemoryError, TrainingDivergedError, first_line
 from .validation import check_bool, check_choice, check_float, check_int
 
 SCHEDULES = ("constant", "onecycle")
@@ -199,7 +199,7 @@ def explain_out_of_memory(device: torch.device | str, batch_size: int) -> Iterat
         where = "device='cpu'" if torch.device(device).type != "cpu" else "closing other programs"
         raise DeviceMemoryError(
             f"A batch of batch_size={batch_size} does not fit in the memory of {device} "
-            f"({_first_line(error)}). Try a smaller batch, e.g. {smaller}, or {where}."
+            f"({first_line(error)}). Try a smaller batch, e.g. {smaller}, or {where}."
         ) from None
 
 
@@ -210,12 +210,6 @@ def _is_out_of_memory(error: RuntimeError) -> bool:
         or "out of memory" in text  # CUDA, MPS
         or "can't allocate memory" in text  # the CPU allocator
     )
-
-
-def _first_line(error: BaseException) -> str:
-    text = str(error).strip()
-    line = text.splitlines()[0] if text else type(error).__name__
-    return line if len(line) <= 120 else line[:117] + "..."
 
 
 class Stopwatch:

@@ -7,13 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from cifar_tutorial.course.lessons import (
-    find_exercises,
-    measured_seconds,
-    parse_intro,
-    read_lesson,
-    read_lessons,
-)
+from cifar_tutorial.course.lessons import find_exercises, parse_intro, read_lesson, read_lessons
 from cifar_tutorial.errors import TutorialError
 
 REPO = Path(__file__).resolve().parents[1]
@@ -62,12 +56,6 @@ def test_the_intro_gives_title_summary_and_what_you_learn():
 def test_an_intro_without_a_heading_is_refused_naming_the_notebook():
     with pytest.raises(TutorialError, match="09_x.ipynb: its first cell has no '# ' heading"):
         parse_intro("Just text.", "09_x.ipynb")
-
-
-def test_the_measured_time_is_the_last_one_the_notebook_printed():
-    cells = [code("a", "This notebook ran in 3 s.\n"), code("b", "This notebook ran in 584 s.\n")]
-    assert measured_seconds(cells) == 584
-    assert measured_seconds([code("print(1)", "1\n")]) is None
 
 
 def test_exercises_are_the_cells_tagged_exercise_with_their_section_and_stated_time():

@@ -1,7 +1,8 @@
 """The notebooks of the collection, their parameters, and which notebook gets which value.
 
 Parameters are read from each notebook's cell tagged ``parameters`` by papermill's own
-inspection, so the command line never keeps a copy of them that could drift.
+inspection (:func:`.notebooks.declared_parameters`), so the command line never keeps a copy
+of them that could drift.
 """
 
 from __future__ import annotations
@@ -12,10 +13,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..errors import ParameterError, TutorialError
-from ..paths import pretty_path
+from ..errors import ParameterError
+from .notebooks import declared_parameters, default_notebook_dir, numbered_paths
 
-NOTEBOOK_NAME = re.compile(r"^(?P<number>\d\d)_(?P<title>\w+)\.ipynb$")
 RUN_PARAMETERS = ("metrics_path",)
 """Parameters the run sets itself, one value per notebook; users may not give them."""
 
@@ -38,30 +38,14 @@ class Notebook:
         return parameter in self.parameters
 
 
-def default_notebook_dir() -> Path:
-    """``notebooks/`` in the working directory, else the one next to the package (a checkout)."""
-    here = Path("notebooks")
-    if here.is_dir():
-        return here
-    return Path(__file__).resolve().parents[2] / "notebooks"
-
-
 def find_notebooks(folder: str | os.PathLike | None = None) -> list[Notebook]:
     """Every ``NN_name.ipynb`` in ``folder``, in order, with its parameters."""
-    import papermill  # slow to import (seconds): only once the notebooks are needed
-
     folder = Path(folder) if folder is not None else default_notebook_dir()
     if not folder.is_dir():
         raise ParameterError("--notebook-dir", str(folder), "a folder holding the notebooks")
-    notebooks = []
-    for path in sorted(folder.glob("*.ipynb")):
-        match = NOTEBOOK_NAME.match(path.name)
-        if match:
-            parameters = papermill.inspect_notebook(str(path))
-            notebooks.append(Notebook(path, match["number"], parameters))
-    if not notebooks:
-        raise TutorialError(f"No numbered notebooks (NN_name.ipynb) in {pretty_path(folder)}.")
-    return notebooks
+    return [
+        Notebook(path, path.name[:2], declared_parameters(path)) for path in numbered_paths(folder)
+    ]
 
 
 def select_notebooks(notebooks: list[Notebook], selection: str | None) -> list[Notebook]:

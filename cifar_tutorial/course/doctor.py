@@ -22,6 +22,9 @@ from pathlib import Path
 from ..errors import TutorialError
 from ..paths import pretty_path, resolve_data_root, tutorial_home
 from ..settings import PROFILES
+from .machine import load_average
+from .notebooks import default_notebook_dir, notebook_names
+from .text import duration_text
 
 KERNEL_CHECK = "import torch, torchvision, ipykernel.kernelapp, cifar_tutorial.plots"
 MINIMUM_PYTHON = (3, 10)
@@ -237,7 +240,7 @@ def free_space(path: Path) -> float:
 
 def check_notebooks(notebook_dir: str | None) -> list[Finding]:
     """Whether ``cifar-tutorial run`` finds the notebooks."""
-    from .collection import default_notebook_dir, find_notebooks
+    from .collection import find_notebooks
 
     try:
         notebooks = find_notebooks(notebook_dir)
@@ -293,7 +296,7 @@ def forecast_lines(measured: Measured, notebook_dir: str | None) -> tuple[list[F
     import torch
 
     from ..device import describe_device
-    from .forecast import forecast_all, format_seconds
+    from .forecast import forecast_all
 
     start = time.perf_counter()
     speeds = measure_speeds(measured)
@@ -314,30 +317,22 @@ def forecast_lines(measured: Measured, notebook_dir: str | None) -> tuple[list[F
     for index, number in enumerate(f.notebook for f in forecasts[PROFILES[0]]):
         row = f"{names.get(number, number):24}"
         for profile in PROFILES:
-            row += f"{format_seconds(forecasts[profile][index].seconds):>14}"
+            row += f"{duration_text(forecasts[profile][index].seconds):>14}"
         lines.append(row)
     totals = {p: sum(f.seconds for f in forecasts[p]) for p in PROFILES}
-    lines.append(f"{'all':24}" + "".join(f"{format_seconds(totals[p]):>14}" for p in PROFILES))
+    lines.append(f"{'all':24}" + "".join(f"{duration_text(totals[p]):>14}" for p in PROFILES))
     for forecast in forecasts["full"]:
         if forecast.seconds > LONG_NOTEBOOK_MINUTES * 60:
             findings.append(
                 Finding(
                     "warn",
                     f"notebook {forecast.notebook} will take about "
-                    f"{format_seconds(forecast.seconds)} here in the full profile",
+                    f"{duration_text(forecast.seconds)} here in the full profile",
                     "run it in the smoke profile during the session"
                     + (", or with -p ablation false" if forecast.notebook == "07" else ""),
                 )
             )
     return findings, lines
-
-
-def load_average() -> float | None:
-    """The 1-minute load average (runnable processes), where the system reports one."""
-    try:
-        return os.getloadavg()[0]
-    except (AttributeError, OSError):  # Windows
-        return None
 
 
 def check_competition() -> list[Finding]:
@@ -354,16 +349,6 @@ def check_competition() -> list[Finding]:
             "a quiet machine",
         )
     ]
-
-
-def notebook_names(notebook_dir: str | None) -> dict[str, str]:
-    """Notebook numbers and their file names, when the notebooks are at hand."""
-    from .collection import find_notebooks
-
-    try:
-        return {nb.number: nb.name for nb in find_notebooks(notebook_dir)}
-    except TutorialError:
-        return {}
 
 
 def print_finding(finding: Finding) -> None:

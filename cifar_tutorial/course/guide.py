@@ -22,8 +22,9 @@ from typing import Any
 
 from ..errors import ParameterError, TutorialError
 from ..paths import pretty_path
-from .collection import default_notebook_dir
+from ..settings import PROFILES as SETTINGS_PROFILES
 from .lessons import Lesson, read_lessons
+from .notebooks import default_notebook_dir
 from .schedule import (
     DEFAULT_EXERCISE_MINUTES,
     MINUTES_PER_CODE_CELL,
@@ -36,8 +37,9 @@ from .schedule import (
     plan_session,
 )
 from .summary import read_summary
+from .text import seconds_text
 
-PROFILES = ("smoke", "full")
+PROFILES = tuple(reversed(SETTINGS_PROFILES))  # the guide's order: smoke, then full
 GUIDE_FILE = "instructor.md"
 
 SHORT_SESSION = Session(
@@ -218,11 +220,6 @@ def what_learners_see(rows: dict[str, str], problem: Problem) -> str:
 # ----------------------------------------------------------------------------- formatting
 
 
-def seconds_text(seconds: float) -> str:
-    """``8 s``, ``9.7 min``."""
-    return f"{seconds:.0f} s" if seconds < 90 else f"{seconds / 60:.1f} min"
-
-
 def minutes_text(minutes: float) -> str:
     """``about 15 min`` (rounded to whole minutes, at least 1)."""
     return f"{max(1, round(minutes))} min"
@@ -238,6 +235,12 @@ def machine_text(summary: dict[str, Any]) -> str:
         f"{machine['cpu']}, {machine['cores']} cores, {machine['cpu_capability']}, {bf16}; "
         f"device {summary['device']}"
     )
+
+
+def cpu_text(summary: dict[str, Any]) -> str:
+    """``a 2-core CPU``, with the cores the run recorded; ``the machine above`` without."""
+    cores = (summary.get("machine") or {}).get("cores")
+    return f"a {cores}-core CPU" if cores else "the machine above"
 
 
 def load_text(runs: dict[str, Run]) -> str:
@@ -416,7 +419,7 @@ def guide_markdown(
     out += _schedules(measured, seconds)
     out += _notebook_sections(lessons, runs, seconds, measured)
     out += _setup_section(total["smoke"])
-    out += _on_the_day(total, seconds, measured)
+    out += _on_the_day(total, seconds, measured, cpu_text(full.summary))
     out += _problems(reliability_rows(reliability))
     out += [
         "## Regenerating this guide",
@@ -580,6 +583,7 @@ def _on_the_day(
     total: dict[str, float],
     seconds: dict[str, dict[str, float]],
     lessons: list[Lesson],
+    cpu: str,
 ) -> list[str]:
     slowest = max(
         lessons, key=lambda lesson: seconds["full"].get(lesson.name, lesson.measured_seconds or 0)
@@ -609,7 +613,7 @@ def _on_the_day(
         "",
         "### Old or slow laptops",
         "",
-        f"The times here are those of a 2-core CPU: the full profile of all notebooks takes "
+        f"The times here are those of {cpu}: the full profile of all notebooks takes "
         f"{full_total}, most of it {notebook_link(slowest)} ({seconds_text(slowest_seconds)}). "
         "On a slower "
         "laptop, run that notebook in the smoke profile, or without its ablation study "

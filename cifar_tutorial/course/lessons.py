@@ -1,13 +1,12 @@
 """What each notebook says about itself: title, summary, what it teaches, time, exercises.
 
 The website's index and the instructor's guide are built from this, read from the committed
-notebooks themselves (their first cell, their tagged cells, the time their last cell printed),
-so neither can drift from the lessons.
+notebooks themselves through :mod:`.notebooks` (their first cell, their tagged cells, the time
+they took), so neither can drift from the lessons.
 """
 
 from __future__ import annotations
 
-import json
 import os
 import re
 from dataclasses import dataclass
@@ -15,10 +14,16 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import TutorialError
+from .notebooks import (
+    EXERCISE_TAG,
+    cell_source,
+    cell_tags,
+    measured_seconds,
+    numbered_paths,
+    plain_title,
+    read_notebook,
+)
 
-NOTEBOOK_NAME = re.compile(r"^(?P<number>\d\d)_\w+\.ipynb$")
-EXERCISE_TAG = "exercise"
-MEASURED_TIME = re.compile(r"This notebook ran in (?P<seconds>\d+(?:\.\d+)?) s\.")
 STATED_MINUTES = re.compile(r"\((?:about |~)?(?P<minutes>\d+(?:\.\d+)?) ?min(?:utes?)?\)")
 """An exercise prompt's own estimate of the time it takes, e.g. ``(about 5 min)``."""
 
@@ -43,7 +48,7 @@ class Lesson:
     summary: str  # the first paragraph after the heading
     learn: tuple[str, ...]  # the "You will learn" bullets
     needs: str  # the "You need" paragraph, without its label
-    measured_seconds: float | None  # what its last cell printed in the committed outputs
+    measured_seconds: float | None  # how long it took when its outputs were made
     exercises: tuple[Exercise, ...]
     prose_words: int  # words in its markdown cells
     code_cells: int  # code cells with code in them
@@ -56,19 +61,15 @@ class Lesson:
 
 def read_lessons(folder: str | os.PathLike) -> list[Lesson]:
     """Every ``NN_name.ipynb`` in ``folder``, in course order."""
-    folder = Path(folder)
-    paths = sorted(p for p in folder.glob("*.ipynb") if NOTEBOOK_NAME.match(p.name))
-    if not paths:
-        raise TutorialError(f"No numbered notebooks (NN_name.ipynb) in {folder}.")
-    return [read_lesson(path) for path in paths]
+    return [read_lesson(path) for path in numbered_paths(folder)]
 
 
 def read_lesson(path: str | os.PathLike) -> Lesson:
     """The lesson in one notebook file."""
     path = Path(path)
-    notebook = json.loads(path.read_text(encoding="utf-8"))
+    notebook = read_notebook(path)
     cells = notebook.get("cells", [])
-    intro = _source(cells[0]) if cells and cells[0]["cell_type"] == "markdown" else ""
+    intro = cell_source(cells[0]) if cells and cells[0]["cell_type"] == "markdown" else ""
     title, summary, learn = parse_intro(intro, path.name)
     return Lesson(
         path=path,
@@ -77,10 +78,10 @@ def read_lesson(path: str | os.PathLike) -> Lesson:
         summary=summary,
         learn=learn,
         needs=labelled_paragraph(intro, "You need"),
-        measured_seconds=measured_seconds(cells),
+        measured_seconds=measured_seconds(notebook),
         exercises=tuple(find_exercises(cells)),
-        prose_words=sum(len(_source(c).split()) for c in cells if c["cell_type"] == "markdown"),
-        code_cells=sum(1 for c in cells if c["cell_type"] == "code" and _source(c).strip()),
+        prose_words=sum(len(cell_source(c).split()) for c in cells if c["cell_type"] == "markdown"),
+        code_cells=sum(1 for c in cells if c["cell_type"] == "code" and cell_source(c).strip()),
     )
 
 
@@ -90,7 +91,6 @@ def parse_intro(markdown: str, name: str) -> tuple[str, str, tuple[str, ...]]:
     heading = next((line for line in lines if line.startswith("# ")), None)
     if heading is None:
         raise TutorialError(f"{name}: its first cell has no '# ' heading to take the title from.")
-    title = re.sub(r"^#\s+(\d+\.\s+)?", "", heading).strip()
     paragraphs = _paragraphs(lines[lines.index(heading) + 1 :])
     summary = " ".join(paragraphs[0].split()) if paragraphs else ""
     learn: list[str] = []
@@ -102,7 +102,7 @@ def parse_intro(markdown: str, name: str) -> tuple[str, str, tuple[str, ...]]:
                 paragraph.splitlines()[1:] or (following[0].splitlines() if list_below else [])
             )
             break
-    return title, summary, tuple(learn)
+    return plain_title(heading), summary, tuple(learn)
 
 
 def labelled_paragraph(markdown: str, label: str) -> str:
@@ -113,27 +113,17 @@ def labelled_paragraph(markdown: str, label: str) -> str:
     return ""
 
 
-def measured_seconds(cells: list[dict[str, Any]]) -> float | None:
-    """The notebook's own time, from the line ``This notebook ran in N s.`` in its outputs."""
-    for cell in reversed(cells):
-        for output in cell.get("outputs", []):
-            match = MEASURED_TIME.search(_output_text(output))
-            if match:
-                return float(match["seconds"])
-    return None
-
-
 def find_exercises(cells: list[dict[str, Any]]) -> list[Exercise]:
     """The cells tagged ``exercise``, with the section each is in."""
     exercises = []
     section = ""
     for index, cell in enumerate(cells):
-        source = _source(cell)
+        source = cell_source(cell)
         if cell["cell_type"] == "markdown":
             headings = [line for line in source.splitlines() if re.match(r"#{1,3} ", line)]
-            if headings and EXERCISE_TAG not in _tags(cell):
+            if headings and EXERCISE_TAG not in cell_tags(cell):
                 section = headings[-1].lstrip("#").strip()
-        if EXERCISE_TAG in _tags(cell):
+        if EXERCISE_TAG in cell_tags(cell):
             stated = STATED_MINUTES.search(source)
             exercises.append(
                 Exercise(
@@ -144,20 +134,6 @@ def find_exercises(cells: list[dict[str, Any]]) -> list[Exercise]:
                 )
             )
     return exercises
-
-
-def _source(cell: dict[str, Any]) -> str:
-    source = cell.get("source", "")
-    return "".join(source) if isinstance(source, list) else source
-
-
-def _tags(cell: dict[str, Any]) -> list[str]:
-    return cell.get("metadata", {}).get("tags", [])
-
-
-def _output_text(output: dict[str, Any]) -> str:
-    text = output.get("text") or output.get("data", {}).get("text/plain", "")
-    return "".join(text) if isinstance(text, list) else text
 
 
 def _paragraphs(lines: list[str]) -> list[str]:

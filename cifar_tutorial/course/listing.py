@@ -2,25 +2,13 @@
 
 from __future__ import annotations
 
-import json
-
 from .collection import Notebook, find_notebooks, select_notebooks
-
-
-def notebook_title(notebook: Notebook) -> str:
-    """The first markdown heading of a notebook, without the ``#``."""
-    cells = json.loads(notebook.path.read_text()).get("cells", [])
-    for cell in cells:
-        if cell.get("cell_type") == "markdown":
-            for line in "".join(cell.get("source", [])).splitlines():
-                if line.startswith("#"):
-                    return line.lstrip("#").strip()
-    return ""
+from .notebooks import heading, read_notebook
 
 
 def describe_notebook(notebook: Notebook) -> list[str]:
     """Lines for one notebook: its name and title, then one line per parameter."""
-    title = notebook_title(notebook)
+    title = heading(read_notebook(notebook.path))
     lines = [f"{notebook.name}" + (f"  {title}" if title else "")]
     width = max((len(name) for name in notebook.parameters), default=0)
     for name, parameter in notebook.parameters.items():

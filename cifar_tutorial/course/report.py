@@ -17,41 +17,18 @@ from typing import Any
 
 import matplotlib
 
+from .html_page import image_tag, page, table
+from .notebooks import REPORT_TAG_PREFIX, read_notebook, report_images
+
 matplotlib.use("Agg")  # draws to files only; a command line has no window to show
 
 REPORT_FILE = "report.html"
-REPORT_TAG_PREFIX = "report-"
-
-STYLE = """
-body { font-family: system-ui, sans-serif; max-width: 960px; margin: 2em auto; padding: 0 1em;
-       color: #222; }
-h1 { font-size: 1.5em; } h2 { font-size: 1.2em; margin-top: 1.6em; }
-table { border-collapse: collapse; margin: .5em 0; }
-td, th { border: 1px solid #ccc; padding: .25em .6em; text-align: left; vertical-align: top; }
-th { background: #f3f3f3; }
-.numbers { display: flex; gap: 1em; flex-wrap: wrap; align-items: flex-start; }
-.number { border: 1px solid #ccc; border-radius: 6px; padding: .6em 1em; min-width: 9em; }
-.number b { display: block; font-size: 1.6em; }
-.completed { color: #1a7f37; } .failed, .interrupted { color: #c62828; }
-figure { margin: 1em 0; } figure img { max-width: 100%; border: 1px solid #eee; }
-figcaption { color: #555; font-size: .9em; }
-code { background: #f6f6f6; padding: 0 .2em; }
-"""
 
 
 def figures_from_notebook(path: Path) -> list[tuple[str, str]]:
-    """``(tag, base64 PNG)`` for each image drawn by a cell tagged ``report-*``."""
-    if not path.is_file():
-        return []
-    notebook = json.loads(path.read_text())
-    found = []
-    for cell in notebook.get("cells", []):
-        tags = [t for t in cell.get("metadata", {}).get("tags", []) if t.startswith("report-")]
-        for output in cell.get("outputs", []) if tags else []:
-            png = output.get("data", {}).get("image/png")
-            if png:
-                found.append((tags[0], "".join(png).replace("\n", "")))
-    return found
+    """``(tag, base64 PNG)`` for each report figure of an executed notebook (none when the
+    notebook did not get as far as being written)."""
+    return report_images(read_notebook(path)) if path.is_file() else []
 
 
 def collect_figures(folder: Path, summary: dict[str, Any]) -> list[tuple[str, str, str]]:
@@ -87,20 +64,6 @@ def redrawn_figures(summary: dict[str, Any], drawn: set[str]) -> list[tuple[str,
             figures.append((entry["notebook"], "report-confusion-matrix", png))
             drawn.add("report-confusion-matrix")
     return figures
-
-
-def image_tag(png_base64: str, alt: str) -> str:
-    """An ``<img>`` holding the picture itself."""
-    return f'<img src="data:image/png;base64,{png_base64}" alt="{html.escape(alt)}">'
-
-
-def table(header: list[str], rows: list[list[Any]]) -> str:
-    """A plain HTML table; every cell is escaped."""
-    head = "".join(f"<th>{html.escape(str(h))}</th>" for h in header)
-    body = "".join(
-        "<tr>" + "".join(f"<td>{html.escape(str(c))}</td>" for c in row) + "</tr>" for row in rows
-    )
-    return f"<table><tr>{head}</tr>{body}</table>"
 
 
 def percent(value: Any) -> str:
@@ -207,11 +170,7 @@ def render_report(summary: dict[str, Any], figures: list[tuple[str, str, str]]) 
         *[[k, v] for k, v in summary["versions"].items()],
     ]
     parts += ["<h2>Settings</h2>", table(["setting", "value"], settings)]
-    title = html.escape(f"cifar-tutorial run {summary['name']}")
-    return (
-        f'<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8"><title>{title}</title>'
-        f"<style>{STYLE}</style></head><body>\n" + "\n".join(parts) + "\n</body></html>\n"
-    )
+    return page(f"cifar-tutorial run {summary['name']}", "\n".join(parts))
 
 
 def write_report(folder: Path, summary: dict[str, Any]) -> Path:

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import ast
 import os
-import re
 import textwrap
 from pathlib import Path
 
@@ -27,15 +26,10 @@ from nbconvert.preprocessors import Preprocessor
 
 from ..checks.feedback import STUB_COMMENT
 from ..errors import ExerciseError
+from .notebooks import CHECK_TAG, SOLUTION_TAG, cell_tags, is_numbered
 
-SOLUTION_TAG, CHECK_TAG, EXERCISE_TAG = "solution", "check", "exercise"
 ALLOW_ERRORS_TAG = "raises-exception"  # JupyterLab, nbclient and nbval run on past such a cell
 BEGIN, END = "### BEGIN SOLUTION", "### END SOLUTION"
-NOTEBOOK_NAME = re.compile(r"^\d\d_\w+\.ipynb$")
-
-
-def tags(cell: nbformat.NotebookNode) -> list[str]:
-    return cell.get("metadata", {}).get("tags", [])
 
 
 def bound_names(code: str) -> list[str]:
@@ -114,7 +108,7 @@ class StubAnswers(Preprocessor):
     """Replace the answer in every code cell tagged ``solution`` by its stub."""
 
     def preprocess_cell(self, cell, resources, index):
-        if cell.cell_type == "code" and SOLUTION_TAG in tags(cell):
+        if cell.cell_type == "code" and SOLUTION_TAG in cell_tags(cell):
             where = f"{resources.get('name', 'notebook')}, cell {index}"
             cell.source = stub_source(cell.source, where)
         return cell, resources
@@ -124,18 +118,18 @@ class ClearAnswerOutputs(Preprocessor):
     """Clear the outputs of answer and check cells; let them fail without stopping Run All."""
 
     def preprocess_cell(self, cell, resources, index):
-        cell_tags = tags(cell)
-        if cell.cell_type == "code" and {SOLUTION_TAG, CHECK_TAG} & set(cell_tags):
+        tags = cell_tags(cell)
+        if cell.cell_type == "code" and {SOLUTION_TAG, CHECK_TAG} & set(tags):
             cell.outputs = []
             cell.execution_count = None
-            if ALLOW_ERRORS_TAG not in cell_tags:
-                cell.metadata["tags"] = [*cell_tags, ALLOW_ERRORS_TAG]
+            if ALLOW_ERRORS_TAG not in tags:
+                cell.metadata["tags"] = [*tags, ALLOW_ERRORS_TAG]
         return cell, resources
 
 
 def has_exercises(notebook: nbformat.NotebookNode) -> bool:
     """Whether any code cell of ``notebook`` is tagged ``solution``."""
-    return any(c.cell_type == "code" and SOLUTION_TAG in tags(c) for c in notebook.cells)
+    return any(c.cell_type == "code" and SOLUTION_TAG in cell_tags(c) for c in notebook.cells)
 
 
 def student_notebook(notebook: nbformat.NotebookNode, name: str = "notebook"):
@@ -151,7 +145,7 @@ def student_edition(source_dir: str | os.PathLike) -> dict[str, str]:
     """The student edition of each ``NN_*.ipynb`` with exercises in ``source_dir``: name -> text."""
     edition = {}
     for path in sorted(Path(source_dir).glob("*.ipynb")):
-        if not NOTEBOOK_NAME.match(path.name):
+        if not is_numbered(path.name):
             continue
         notebook = nbformat.read(path, as_version=4)
         if has_exercises(notebook):
@@ -164,7 +158,7 @@ def differences(source_dir: str | os.PathLike, target_dir: str | os.PathLike) ->
     """Which files of ``target_dir`` are not what :func:`write_student_edition` would write."""
     target = Path(target_dir)
     expected = student_edition(source_dir)
-    present = {p.name for p in target.glob("*.ipynb") if NOTEBOOK_NAME.match(p.name)}
+    present = {p.name for p in target.glob("*.ipynb") if is_numbered(p.name)}
     found = []
     for name in sorted(present | set(expected)):
         if name not in expected:
@@ -184,7 +178,7 @@ def write_student_edition(
     edition = student_edition(source_dir)
     target.mkdir(parents=True, exist_ok=True)
     for path in target.glob("*.ipynb"):
-        if NOTEBOOK_NAME.match(path.name) and path.name not in edition:
+        if is_numbered(path.name) and path.name not in edition:
             path.unlink()
     written = []
     for name, text in edition.items():

@@ -15,8 +15,9 @@ from typing import Any
 
 from ..errors import ParameterError
 from ..paths import pretty_path
+from .html_page import image_tag, page, table
 from .parameters import check_values, parse_value
-from .report import REPORT_FILE, STYLE, image_tag, percent, table
+from .report import REPORT_FILE, figure_png, percent
 from .run import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, create_run_folder, execute, plan_run
 
 SWEEP_FILE = "sweep.json"
@@ -101,7 +102,6 @@ def loss_curves_png(name: str, rows: list[dict[str, Any]]) -> str | None:
     if not runs:
         return None
     from ..plots import loss_curve
-    from .report import figure_png
 
     return figure_png(loss_curve(runs, title=f"Training loss for each {name}"))
 
@@ -126,12 +126,10 @@ def write_comparison(folder: Path, name: str, rows: list[dict[str, Any]]) -> Non
             for row in rows
         ],
     )
-    title = html.escape(f"cifar-tutorial sweep over {name}")
-    page = (
-        f'<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8"><title>{title}</title>'
-        f"<style>{STYLE}</style></head><body>\n<h1>{title}</h1>\n{numbers}\n"
+    title = f"cifar-tutorial sweep over {name}"
+    body = (
+        f"<h1>{html.escape(title)}</h1>\n{numbers}\n"
         + (f"<figure>{image_tag(png, 'loss curves')}</figure>\n" if png else "")
         + "<p>Each run folder holds its own report.html with all its figures.</p>"
-        + "\n</body></html>\n"
     )
-    (folder / REPORT_FILE).write_text(page)
+    (folder / REPORT_FILE).write_text(page(title, body))

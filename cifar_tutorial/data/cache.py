@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import hashlib
 import os
-import tempfile
 import warnings
 import zlib
 from collections.abc import Callable
@@ -19,6 +18,7 @@ from pathlib import Path
 
 import torch
 
+from ..files import atomic_file
 from ..paths import tutorial_home
 
 CACHE_FORMAT = 2
@@ -85,17 +85,8 @@ def write_cache(path: Path, fingerprint: str, images: torch.Tensor, labels: torc
 
 def atomic_save(obj: object, path: Path) -> None:
     """``torch.save`` to a temporary name beside ``path``, then rename it into place."""
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            torch.save(obj, handle)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    with atomic_file(path) as handle:
+        torch.save(obj, handle)
 
 
 def _checksum(images: torch.Tensor, labels: torch.Tensor) -> int:

@@ -25,7 +25,7 @@ from typing import Any
 
 import torch
 
-from ..errors import DeviceUnavailableError, DistributedRunError, ParameterError
+from ..errors import DeviceUnavailableError, DistributedRunError, ParameterError, first_line
 from ..validation import check_choice, check_int
 
 BACKENDS = ("auto", "gloo", "nccl")
@@ -277,7 +277,7 @@ def launch_function(
     except Exception as error:  # torch's ChildFailedError: a page of details
         raise DistributedRunError(
             f"{getattr(function, '__name__', 'the function')} failed in one of its {nproc} "
-            f"processes ({_first_line(error)})."
+            f"processes ({first_line(error, limit=160)})."
         ) from None
     finally:
         for sig, handler in handlers.items():
@@ -287,9 +287,3 @@ def launch_function(
             os.environ.pop("OMP_NUM_THREADS", None)
         else:
             os.environ["OMP_NUM_THREADS"] = previous
-
-
-def _first_line(error: BaseException) -> str:
-    text = str(error).strip()
-    line = next((part.strip() for part in text.splitlines() if part.strip()), type(error).__name__)
-    return line if len(line) <= 160 else line[:157] + "..."

@@ -20,7 +20,7 @@ import torch.nn as nn
 
 from ..checkpoint import checksum
 from ..data.cache import atomic_save
-from ..errors import CheckpointError
+from ..errors import CheckpointError, first_line
 from ..paths import pretty_path
 
 SNAPSHOT_FORMAT = "cifar-tutorial-ddp-snapshot/1"
@@ -72,7 +72,9 @@ def load_snapshot(path: str | os.PathLike) -> dict[str, Any] | None:
     try:
         entry = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as error:  # a damaged file can fail in many ways inside the unpickler
-        raise CheckpointError(damaged_message(path, _first_line(error))) from None
+        raise CheckpointError(
+            damaged_message(path, first_line(error, limit=100, after="WeightsUnpickler error:"))
+        ) from None
     if not isinstance(entry, dict) or entry.get("format") != SNAPSHOT_FORMAT:
         raise CheckpointError(damaged_message(path, "it is not a snapshot of this script"))
     if entry.pop("checksum", None) != checksum(entry):
@@ -106,9 +108,3 @@ def _keep_as_previous(path: Path) -> None:
     except OSError:  # file systems without hard links
         shutil.copyfile(path, staging)
     os.replace(staging, previous)
-
-
-def _first_line(error: BaseException) -> str:
-    text = str(error).split("WeightsUnpickler error:")[-1].strip()
-    line = text.splitlines()[0] if text else type(error).__name__
-    return line if len(line) <= 100 else line[:97] + "..."

@@ -33,6 +33,7 @@ from torch.nn.parallel import DistributedDataParallel
 
 from ..data import ImageSet, load_split
 from ..errors import CheckpointError, TrainingDivergedError, TutorialError
+from ..files import atomic_write
 from ..models import Net
 from ..paths import artifacts_dir, pretty_path
 from ..seeding import seed_everything
@@ -276,10 +277,7 @@ def crash_once(rank: int, world_size: int, epoch: int, step: int) -> None:
 
 def write_json(path: Path, value: dict[str, Any]) -> None:
     """Write ``value`` as JSON atomically (temporary file, then rename)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    temporary = path.with_name(f".{path.name}.tmp")
-    temporary.write_text(json.dumps(value, indent=1) + "\n")
-    os.replace(temporary, path)
+    atomic_write(path, json.dumps(value, indent=1) + "\n")
 
 
 def _collective_device() -> torch.device:
