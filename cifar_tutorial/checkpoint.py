@@ -129,6 +129,42 @@ def load_weights(net: nn.Module, checkpoint: dict[str, Any]) -> nn.Module:
     return net
 
 
+def resume_or_start(
+    path: str | os.PathLike,
+    net: nn.Module,
+    optimizer: torch.optim.Optimizer,
+    scheduler: Any,
+    *,
+    this_run: dict[str, Any],
+    epochs: int,
+    resume: bool,
+) -> tuple[int, list[float]]:
+    """Continue the run saved at ``path``, or start afresh: return (epochs done, losses so far).
+
+    With ``resume`` and a checkpoint there, the weights, the optimizer's momentum and the
+    schedule's position are restored; a checkpoint of another run (its ``params`` differ from
+    ``this_run``) is refused rather than mixed in. Says in one line which it does.
+    """
+    if not (resume and Path(path).expanduser().is_file()):
+        print(
+            f"Nothing to resume at {pretty_path(path)}: starting from scratch."
+            if resume
+            else "Starting from scratch."
+        )
+        return 0, []
+    saved = load_checkpoint(path, architecture=type(net).__name__)
+    if saved["params"] != this_run:
+        raise CheckpointError(
+            f"{pretty_path(path)} comes from another run ({saved['params']}). "
+            "resume=True continues the same recipe, dataset and seed: use those, or resume=False."
+        )
+    load_weights(net, saved)
+    optimizer.load_state_dict(saved["optimizer"])
+    scheduler.load_state_dict(saved["scheduler"])
+    print(f"Resuming from {pretty_path(path)}: {saved['epoch']} of {epochs} epochs done.")
+    return saved["epoch"], list(saved["history"])
+
+
 def _mismatch(expected: dict[str, torch.Tensor], found: dict[str, torch.Tensor]) -> str:
     """How two state_dicts' names and shapes differ, in one short line ("" when they agree)."""
     problems = [

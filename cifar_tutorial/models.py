@@ -1,4 +1,4 @@
-"""The networks of notebooks 02 to 06."""
+"""The networks: ``Net`` (notebooks 02-07 and ``distributed/``) and ``WideNet`` (notebook 06)."""
 
 from __future__ import annotations
 
@@ -48,9 +48,6 @@ class WideNet(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.classifier(self.features(x))
-
-
-MODELS = {"Net": Net, "WideNet": WideNet}
 
 
 def count_parameters(net: nn.Module) -> int:

@@ -8,10 +8,12 @@ that needs trained weights without teaching how.
 from __future__ import annotations
 
 import math
+import os
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, replace
+from pathlib import Path
 from typing import Any
 
 import torch
@@ -19,8 +21,15 @@ import torch.nn as nn
 from torch import optim
 from tqdm.auto import tqdm
 
+from .checkpoint import save_checkpoint
+from .data import REFERENCE_MEAN, REFERENCE_STD, FastLoader, ImageSet, load_split
+from .device import describe_device, pick_device, synchronize
 from .errors import DeviceMemoryError, TrainingDivergedError, first_line
-from .validation import check_bool, check_choice, check_float, check_int
+from .models import Net
+from .paths import resolve_path
+from .seeding import seed_everything
+from .settings import default_checkpoint, notebook_settings
+from .validation import check_bool, check_choice, check_float, check_int, check_writable_path
 
 SCHEDULES = ("constant", "onecycle")
 
@@ -182,6 +191,26 @@ def train(
     return log
 
 
+def train_and_save(
+    path: Path, dataset: str, data_root: Path, *, device: torch.device, seed: int = 0
+) -> Path:
+    """Train a Net as notebook 04 does with its defaults, and save it at ``path`` as 04 does."""
+    recipe = make_recipe("fast")
+    data = load_split(dataset, "train", data_root)
+    loader = FastLoader(data, recipe.batch_size, shuffle=True, flip=recipe.flip, device=device,
+                        seed=seed)  # fmt: skip
+    seed_everything(seed)
+    net = Net()
+    optimizer = make_optimizer(net, recipe)
+    scheduler = make_scheduler(optimizer, recipe, len(loader))
+    log = train(net, loader, recipe, device=device, print_every=max(1, len(loader) // 6),
+                optimizer=optimizer, scheduler=scheduler)  # fmt: skip
+    return save_checkpoint(path, net, epoch=recipe.epochs, optimizer=optimizer,
+                           params={"recipe": recipe.as_dict(), "dataset": dataset, "seed": seed},
+                           normalization={"mean": list(REFERENCE_MEAN), "std": list(REFERENCE_STD)},
+                           scheduler=scheduler, history=log.losses)  # fmt: skip
+
+
 @contextmanager
 def explain_out_of_memory(device: torch.device | str, batch_size: int) -> Iterator[None]:
     """Around a training loop: a batch too big for the device fails with what to try.
@@ -222,3 +251,130 @@ class Stopwatch:
 
     def __exit__(self, *exc: object) -> None:
         self.seconds = time.perf_counter() - self.start
+
+
+@dataclass(frozen=True)
+class TrainingSettings:
+    """Notebook 04's parameters, checked, with every default filled in."""
+
+    profile: str
+    dataset: str
+    data_root: Path
+    metrics_path: Path | None
+    seed: int
+    device: torch.device
+    recipe: Recipe
+    print_every: int | None  # None: about 6 lines per epoch
+    checkpoint_path: Path
+    resume: bool
+
+    @property
+    def this_run(self) -> dict[str, Any]:
+        """What a checkpoint records to tell runs apart: the recipe, data set and seed."""
+        return {"recipe": self.recipe.as_dict(), "dataset": self.dataset, "seed": self.seed}
+
+
+def training_settings(
+    profile: str | None = None,
+    dataset: str | None = None,
+    data_root: str | os.PathLike | None = None,
+    metrics_path: str | os.PathLike | None = None,
+    *,
+    seed: int = 0,
+    device: str = "auto",
+    recipe: str = "fast",
+    epochs: int | None = None,
+    batch_size: int | None = None,
+    lr: float | None = None,
+    momentum: float | None = None,
+    print_every: int | None = None,
+    checkpoint_path: str | os.PathLike | None = None,
+    resume: bool = False,
+) -> TrainingSettings:
+    """Check every parameter of notebook 04 before any data is loaded; fill in the defaults.
+
+    A value that cannot work stops here with a one-line :class:`ParameterError`.
+    """
+    profile, dataset, data_root, metrics_path = notebook_settings(
+        profile, dataset, data_root, metrics_path
+    )
+    made = make_recipe(recipe, epochs=epochs, batch_size=batch_size, lr=lr, momentum=momentum)
+    if print_every is not None:
+        print_every = check_int("print_every", print_every, minimum=1)
+    path = resolve_path(checkpoint_path, default_checkpoint(dataset))
+    path = check_writable_path("checkpoint_path", path)
+    resume = check_bool("resume", resume)
+    seed = check_int("seed", seed, minimum=0, maximum=2**32 - 1)
+    return TrainingSettings(profile, dataset, data_root, metrics_path, seed, pick_device(device),
+                            made, print_every, path, resume)  # fmt: skip
+
+
+@dataclass(frozen=True)
+class TrainingResult:
+    """What one run of the training loop did: its losses, its time, how much it trained."""
+
+    losses: list[float]  # every step's loss, the resumed epochs' included
+    seconds: float  # time spent training in this run
+    epochs: int  # epochs trained in this run (fewer after resuming)
+    images_per_epoch: int
+    steps_per_epoch: int
+    last: int  # the final loss is the average of this many last steps
+    device: torch.device | str = "cpu"  # where it trained
+
+    @property
+    def images_per_second(self) -> float:
+        """Training speed of this run (0 when it had nothing left to train)."""
+        return self.epochs * self.images_per_epoch / self.seconds if self.epochs else 0.0
+
+    @property
+    def final_loss(self) -> float:
+        """The average loss of the ``last`` steps: what training ended at."""
+        last = self.losses[-self.last :]
+        return sum(last) / len(last) if last else math.nan
+
+    def metrics(self) -> dict[str, Any]:
+        """The numbers ``cifar-tutorial run`` reports, under the names its report reads."""
+        return {
+            "final_loss": self.final_loss,
+            "loss_history": self.losses,
+            "train_seconds": self.seconds,
+            "images_per_second": self.images_per_second,
+            "epochs_trained": self.epochs,
+            "steps_per_epoch": self.steps_per_epoch,
+        }
+
+    def __str__(self) -> str:
+        images, where = self.epochs * self.images_per_epoch, describe_device(self.device)
+        return (
+            f"{self.epochs} epochs, {images:,} images, in {self.seconds:.1f} s on {where}: "
+            f"{self.images_per_second:,.0f} images per second.\nAverage loss of the last "
+            f"{len(self.losses[-self.last :])} steps: {self.final_loss:.3f} "
+            f"(ln 10 = {math.log(10):.3f})."
+        )
+
+
+def images_per_second(
+    data: ImageSet,
+    batch_size: int,
+    seconds: float,
+    device: torch.device | str = "cpu",
+    seed: int = 0,
+) -> float:
+    """Train a fresh Net for about ``seconds`` on batches of ``batch_size``; return its speed.
+
+    The tutorial's optimizer (SGD, lr 0.001, momentum 0.9); nothing else is touched.
+    """
+    net = Net().to(device)
+    optimizer = optim.SGD(net.parameters(), lr=0.001, momentum=0.9)
+    criterion = nn.CrossEntropyLoss()
+    done = 0
+    with Stopwatch() as clock:
+        for inputs, labels in FastLoader(data, batch_size, shuffle=True, device=device, seed=seed):
+            optimizer.zero_grad()
+            criterion(net(inputs), labels).backward()
+            optimizer.step()
+            done += len(labels)
+            if time.perf_counter() - clock.start > seconds:
+                break
+        synchronize(device)
+    return done / clock.seconds

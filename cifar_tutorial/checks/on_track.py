@@ -23,6 +23,8 @@ from dataclasses import asdict, dataclass, is_dataclass
 
 import torch
 
+from ..training import RECIPES
+
 NAMES = {"loss": "loss", "accuracy": "test accuracy", "seconds": "time"}
 SLOWER_STILL_ON_TRACK = 2.0  # a time up to this many times the measured maximum is fine
 MACHINE = "a 2-core AMD EPYC CPU (AVX2, no native bfloat16), torch 2.14.1"
@@ -54,18 +56,7 @@ class Expected:
     machine: str = MACHINE  # where the ranges were measured
 
 
-# The fast recipe of notebook 04, as the measurements used it.
-_FAST = {
-    "name": "fast",
-    "epochs": 3,
-    "batch_size": 128,
-    "lr": 0.08,
-    "momentum": 0.9,
-    "nesterov": True,
-    "weight_decay": 0.0005,
-    "schedule": "onecycle",
-    "flip": True,
-}
+_FAST = RECIPES["fast"].as_dict()  # notebook 04's default recipe, as the runs measured it
 _ON_TRACK_BENCH = "benchmarks/on_track_ranges.py, seeds 0, 1, 2"
 
 EXPECTED: dict[tuple[str, str], Expected] = {

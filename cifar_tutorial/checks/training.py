@@ -75,10 +75,6 @@ def _first(events: list[str], name: str) -> int:
     return events.index(name) if name in events else -1
 
 
-def _last(events: list[str], name: str) -> int:
-    return len(events) - 1 - events[::-1].index(name) if name in events else -1
-
-
 @checker(
     "def my_training_step(net, inputs, labels, criterion, optimizer): the five steps of the "
     "list above, then return the loss."
@@ -172,7 +168,7 @@ def _check_training_step(answer: object) -> Feedback:
 
 
 @checker(
-    "measure at least three batch sizes with images_per_second_at, then pick the batch size "
+    "measure at least three batch sizes with images_per_second, then pick the batch size "
     "with the most images per second."
 )
 def fastest_batch_size(answer: object, speeds: Mapping[int, float]) -> Feedback:
