@@ -22,13 +22,16 @@ import nbformat
 from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError
 
+from cifar_tutorial.course.notebooks import numbered_paths
+from cifar_tutorial.files import atomic_write
+
 NOTEBOOKS = Path(__file__).resolve().parents[1] / "notebooks"
 CELL_TIMEOUT_S = 3600
 
 
 def numbered_notebooks(prefixes: list[str]) -> list[Path]:
     """``notebooks/NN_*.ipynb`` in order, or those whose names start with one of ``prefixes``."""
-    found = sorted(NOTEBOOKS.glob("[0-9][0-9]_*.ipynb"))
+    found = numbered_paths(NOTEBOOKS)
     if prefixes:
         found = [path for path in found if path.name.startswith(tuple(prefixes))]
     return found
@@ -61,9 +64,8 @@ def execute(path: Path) -> float:
     start = time.perf_counter()
     client.execute()
     seconds = time.perf_counter() - start
-    temporary = path.with_name(f".{path.name}.tmp")
-    nbformat.write(notebook, temporary)
-    os.replace(temporary, path)
+    text = nbformat.writes(notebook)
+    atomic_write(path, text if text.endswith("\n") else text + "\n")  # as nbformat.write
     return seconds
 
 

@@ -4,7 +4,8 @@
 
 * ``index.md``: the README's course overview and a table of the notebooks (what each
   teaches, its measured time, download links), read from the notebooks by
-  :mod:`cifar_tutorial.course.lessons`;
+  :mod:`cifar_tutorial.course.lessons` (through the notebook reader,
+  :mod:`cifar_tutorial.course.notebooks`);
 * ``setup.md``: the rest of the README (commands, data, storage), its links made site links;
 * ``notebooks/NN_name.ipynb``: a copy of each committed notebook for mkdocs-jupyter to render,
   with a download line on top, links to other notebooks and to ``docs/`` turned into links
@@ -33,6 +34,8 @@ from mkdocs.structure.files import File, Files
 from mkdocs.structure.pages import Page
 
 from cifar_tutorial.course.lessons import Lesson, read_lessons
+from cifar_tutorial.course.notebooks import numbered_paths, read_notebook, source_text
+from cifar_tutorial.course.text import seconds_text, size_text
 
 REPO = Path(__file__).resolve().parents[1]
 NOTEBOOKS = REPO / "notebooks"
@@ -170,7 +173,7 @@ def download_links(lesson: Lesson, has_student_edition: bool, depth: int) -> str
     ``depth`` is that of the page the links are on (0: the home page, 1: a notebook's page).
     """
     root = "../" * depth
-    size = format_bytes(lesson.path.stat().st_size)
+    size = size_text(lesson.path.stat().st_size)
     name = lesson.path.name
     links = [f'<a href="{root}{NOTEBOOK_FOLDER}/{name}" download>notebook</a> ({size})']
     if has_student_edition and (STUDENT_EDITION / name).is_file():
@@ -179,16 +182,9 @@ def download_links(lesson: Lesson, has_student_edition: bool, depth: int) -> str
     return ", ".join(links)
 
 
-def format_bytes(size: int) -> str:
-    """``180 kB``, ``1.2 MB``."""
-    return f"{size / 1e3:.0f} kB" if size < 1e6 else f"{size / 1e6:.1f} MB"
-
-
 def format_seconds(seconds: float | None) -> str:
-    """``7 s``, ``9.7 min``; ``not measured`` when the notebook printed no time."""
-    if seconds is None:
-        return "not measured"
-    return f"{seconds:.0f} s" if seconds < 90 else f"{seconds / 60:.1f} min"
+    """``7 s``, ``9.7 min``; ``not measured`` when the notebook recorded no time."""
+    return "not measured" if seconds is None else seconds_text(seconds)
 
 
 # ----------------------------------------------------------------------------- notebooks
@@ -206,7 +202,7 @@ def site_notebook(notebook: dict[str, Any], lesson: Lesson, has_student_edition:
     states = notebook.get("metadata", {}).pop("widgets", {}).get(WIDGET_STATE, {}).get("state", {})
     for cell in notebook["cells"]:
         if cell["cell_type"] == "markdown":
-            cell["source"] = site_links(_text(cell["source"]), "notebook")
+            cell["source"] = site_links(source_text(cell["source"]), "notebook")
         for output in cell.get("outputs", []):
             data = output.get("data", {})
             if WIDGET_VIEW in data:
@@ -259,15 +255,11 @@ def needs_cdn(notebook: dict[str, Any]) -> bool:
     or a mermaid diagram: what nbconvert's pages would fetch MathJax or mermaid for."""
     for cell in notebook["cells"]:
         if cell["cell_type"] == "markdown":
-            source = _text(cell["source"])
+            source = source_text(cell["source"])
             prose = re.sub(r"```.*?```|`[^`]*`", "", source, flags=re.S)
             if MATH.search(prose) or MERMAID.search(source):
                 return True
     return False
-
-
-def _text(source: str | list[str]) -> str:
-    return "".join(source) if isinstance(source, list) else source
 
 
 # ----------------------------------------------------------------------------- hooks
@@ -311,7 +303,7 @@ def on_files(files: Files, config: MkDocsConfig) -> Files:
     staged = Path(_staging.name)
     (staged / NOTEBOOK_FOLDER).mkdir()
     for lesson in lessons:
-        notebook = json.loads(lesson.path.read_text(encoding="utf-8"))
+        notebook = read_notebook(lesson.path)
         page = site_notebook(notebook, lesson, has_student_edition)
         uri = f"{NOTEBOOK_FOLDER}/{lesson.path.name}"
         (staged / uri).write_text(json.dumps(page), encoding="utf-8")
@@ -360,9 +352,9 @@ def on_post_build(config: MkDocsConfig) -> None:
         if folder.is_dir():
             target = site / folder.name
             target.mkdir(parents=True, exist_ok=True)
-            for lesson in read_lessons(NOTEBOOKS):
-                if (folder / lesson.path.name).is_file():
-                    shutil.copy2(folder / lesson.path.name, target / lesson.path.name)
+            for path in numbered_paths(NOTEBOOKS):
+                if (folder / path.name).is_file():
+                    shutil.copy2(folder / path.name, target / path.name)
     if _staging is not None:
         _staging.cleanup()
         _staging = None

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from cifar_tutorial.course import notebooks as reader
+from cifar_tutorial.course.lessons import read_lesson
 from cifar_tutorial.errors import TutorialError
 
 REPO = Path(__file__).resolve().parents[1]
@@ -75,8 +76,8 @@ def test_heading_title_tags_and_exercises():
     assert reader.heading(nb) == "4. Train the network"
     assert reader.plain_title(reader.heading(nb)) == "Train the network"
     assert reader.plain_title("## Without a number") == "Without a number"
-    assert reader.exercise_count(nb) == 2
-    assert [i for i, _ in reader.tagged_cells(nb, "solution")] == [2]
+    assert [i for i, _ in reader.tagged_cells(nb, reader.EXERCISE_TAG)] == [1, 3]
+    assert [i for i, _ in reader.tagged_cells(nb, reader.SOLUTION_TAG)] == [2]
     assert reader.cell_tags({"metadata": {}}) == [] and reader.cell_source(nb["cells"][0])
     assert reader.heading(notebook(code("x = 1"))) == ""
 
@@ -104,4 +105,5 @@ def test_the_committed_collection_reads_whole():
     for path in reader.numbered_paths(REPO / "notebooks"):
         nb = reader.read_notebook(path)
         assert reader.plain_title(reader.heading(nb)), path.name
-        assert reader.exercise_count(nb) >= 1, path.name
+        exercises = reader.tagged_cells(nb, reader.EXERCISE_TAG)
+        assert exercises and len(exercises) == len(read_lesson(path).exercises), path.name

@@ -171,11 +171,6 @@ def test_times_are_shown_in_seconds_or_minutes(seconds, shown):
     assert site_hooks.format_seconds(seconds) == shown
 
 
-def test_sizes_are_shown_in_kilobytes_or_megabytes():
-    assert site_hooks.format_bytes(14_300) == "14 kB"
-    assert site_hooks.format_bytes(2_400_000) == "2.4 MB"
-
-
 def test_a_contents_entry_slugged_without_its_code_span_points_at_its_heading():
     from mkdocs.structure.toc import AnchorLink
 

@@ -18,6 +18,7 @@ The kit (a USB stick for a workshop) holds:
 
 from __future__ import annotations
 
+import argparse
 import hashlib
 import os
 import platform
@@ -30,8 +31,8 @@ from pathlib import Path
 
 from ..errors import ParameterError, TutorialError
 from ..paths import pretty_path, resolve_data_root
+from .text import size_text
 
-PROJECT = "cifar-tutorial"
 TORCH_PACKAGES = ("torch", "torchvision")
 TORCH_CPU_INDEX = "https://download.pytorch.org/whl/cpu"  # PyTorch's CPU-only wheels
 OFFICIAL_ARCHIVE = "cifar-10-python.tar.gz"
@@ -242,10 +243,6 @@ def folder_size(folder: Path) -> int:
     return sum(p.stat().st_size for p in folder.rglob("*") if p.is_file())
 
 
-def megabytes(size: int) -> str:
-    return f"{size / 1e6:,.0f} MB" if size >= 1e6 else f"{size / 1e3:,.0f} kB"
-
-
 def write_readme(kit: Kit, platforms: list[str], python_version: str | None) -> str:
     """The kit's README: contents and sizes, the steps' measured times, how to install."""
     parts = []
@@ -253,14 +250,14 @@ def write_readme(kit: Kit, platforms: list[str], python_version: str | None) -> 
         folder = kit.folder / name
         if folder.is_dir():
             count = sum(1 for p in folder.rglob("*") if p.is_file())
-            parts.append(f"| `{name}/` | {count} | {megabytes(folder_size(folder))} |")
+            parts.append(f"| `{name}/` | {count} | {size_text(folder_size(folder), decimals=0)} |")
     here = f"{platform.system()} {platform.machine()} (the machine that built it)"
     target = ", ".join(platforms) if platforms else here
     python = python_version or ".".join(map(str, sys.version_info[:2]))
     total = folder_size(kit.folder)
     steps = [f"| {name} | {seconds:.1f} s |" for name, seconds in kit.steps.items()]
     text = KIT_README.format(
-        size=megabytes(total),
+        size=size_text(total, decimals=0),
         target=target,
         python=python,
         contents="\n".join(parts),
@@ -268,7 +265,7 @@ def write_readme(kit: Kit, platforms: list[str], python_version: str | None) -> 
         notes="\n".join(f"- {note}" for note in kit.notes) or "- Everything is included.",
     )
     (kit.folder / "README.md").write_text(text)
-    return megabytes(folder_size(kit.folder))
+    return size_text(folder_size(kit.folder), decimals=0)
 
 
 KIT_README = """# cifar-tutorial: the offline kit
@@ -362,12 +359,21 @@ def verify_checksums(folder: Path) -> list[str]:
     return bad
 
 
-def main(argv: list[str]) -> int:
+def verify_parser() -> argparse.ArgumentParser:
+    """The command line of the kit's own check, which its install scripts run."""
+    parser = argparse.ArgumentParser(
+        prog="python -m cifar_tutorial.course.bundle",
+        description="Check the files of a kit's folder against its SHA256SUMS.",
+    )
+    actions = parser.add_subparsers(dest="action", required=True, metavar="verify")
+    verify = actions.add_parser("verify", help="check DIR/SHA256SUMS; exit code 1 if one differs")
+    verify.add_argument("folder", metavar="DIR", type=Path, help="e.g. the kit's data/")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
     """``python -m cifar_tutorial.course.bundle verify DIR``: the install scripts' check."""
-    if len(argv) != 2 or argv[0] != "verify":
-        print("usage: python -m cifar_tutorial.course.bundle verify DIR", file=sys.stderr)
-        return 2
-    bad = verify_checksums(Path(argv[1]))
+    bad = verify_checksums(verify_parser().parse_args(argv).folder)
     for name in bad:
         print(f"{name}: damaged or missing (its SHA-256 is not the one in SHA256SUMS); copy "
               "the kit again", file=sys.stderr)  # fmt: skip
@@ -377,4 +383,4 @@ def main(argv: list[str]) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main(sys.argv[1:]))
+    sys.exit(main())

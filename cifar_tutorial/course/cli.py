@@ -1,15 +1,19 @@
 """The command line: ``cifar-tutorial run | sweep | list | doctor | bundle | guide``,
 ``prefetch`` and ``exercises``.
 
-This module only reads options and hands them to the module that does the work. Every
-mistake the user can fix ends as one line ``cifar-tutorial: error: ...`` and exit code 2.
+This module only reads options: each subcommand's options are declared once, here, with
+``dest`` names that are the keyword arguments of the function that does its work
+(:data:`COMMANDS`), which plans, executes and reports. Every mistake the user can fix ends as
+one line ``cifar-tutorial: error: ...`` and exit code 2.
 """
 
 from __future__ import annotations
 
 import argparse
+import importlib
 import sys
 from collections.abc import Sequence
+from typing import Any
 
 from ..errors import TutorialError
 from ..settings import PROFILES
@@ -25,6 +29,18 @@ EXAMPLES = """examples:
   cifar-tutorial bundle /media/usb --torch-cpu       an offline install kit for a workshop
 """
 
+COMMANDS = {
+    "run": ("run", "run_command"),
+    "sweep": ("sweep", "sweep_command"),
+    "list": ("listing", "list_command"),
+    "doctor": ("doctor", "doctor_command"),
+    "bundle": ("bundle", "bundle_command"),
+    "guide": ("guide", "guide_command"),
+    "prefetch": ("prefetch", "prefetch_command"),
+    "exercises": ("exercises", "exercises_command"),
+}
+"""Each subcommand's module in this package and the function it calls with the options."""
+
 
 def add_run_options(parser: argparse.ArgumentParser) -> None:
     """Options shared by ``run`` and ``sweep``."""
@@ -34,6 +50,7 @@ def add_run_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "-p",
         "--parameter",
+        dest="parameters",
         nargs=2,
         action="append",
         metavar=("NAME", "VALUE"),
@@ -42,18 +59,24 @@ def add_run_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "-f",
         "--parameter-file",
+        dest="parameter_files",
         action="append",
         metavar="FILE",
         help="YAML file of parameters (-p wins over it)",
     )
     parser.add_argument(
-        "--notebooks", metavar="LIST", help="which notebooks, e.g. 01,04-05 (default: all)"
+        "--notebooks",
+        dest="selection",
+        metavar="LIST",
+        help="which notebooks, e.g. 01,04-05 (default: all)",
     )
     parser.add_argument("--output-dir", metavar="DIR", help="where run folders go (default: runs)")
     parser.add_argument(
         "--notebook-dir", metavar="DIR", help="where the notebooks are (default: notebooks/)"
     )
-    parser.add_argument("--no-progress", action="store_true", help="no progress bars")
+    parser.add_argument(
+        "--no-progress", dest="progress", action="store_false", help="no progress bars"
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -78,13 +101,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
 
     sweep = commands.add_parser("sweep", help="run once per value of a parameter, compare")
-    sweep.add_argument("sweep_name", metavar="NAME", help="the parameter to vary, e.g. lr")
-    sweep.add_argument("sweep_values", metavar="VALUE", nargs="+", help="its values")
+    sweep.add_argument("name", metavar="NAME", help="the parameter to vary, e.g. lr")
+    sweep.add_argument("texts", metavar="VALUE", nargs="+", help="its values")
     add_run_options(sweep)
 
     listing = commands.add_parser("list", help="show the notebooks and their parameters")
     listing.add_argument("--notebook-dir", metavar="DIR")
-    listing.add_argument("--notebooks", metavar="LIST")
+    listing.add_argument("--notebooks", dest="selection", metavar="LIST")
 
     doctor = commands.add_parser(
         "doctor", help="check this machine for the course and predict each notebook's time"
@@ -92,13 +115,17 @@ def build_parser() -> argparse.ArgumentParser:
     doctor.add_argument("--data-root", metavar="DIR")
     doctor.add_argument("--notebook-dir", metavar="DIR")
     doctor.add_argument(
-        "--no-forecast", action="store_true", help="skip the speed check and the time forecast"
+        "--no-forecast",
+        dest="forecast",
+        action="store_false",
+        help="skip the speed check and the time forecast",
     )
 
     bundle = commands.add_parser("bundle", help="write an offline install kit (a USB stick)")
     bundle.add_argument("folder", metavar="DIR", help="where the kit goes")
     bundle.add_argument(
         "--platform",
+        dest="platforms",
         action="append",
         help="pip platform tag of the laptops, e.g. win_amd64, macosx_11_0_arm64, "
         "manylinux2014_x86_64; repeat for more tags (default: this machine's)",
@@ -162,9 +189,9 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run one command; return its exit code (0 ok, 1 a notebook failed, 2 bad input,
     130 interrupted)."""
-    args = build_parser().parse_args(argv)
+    options = vars(build_parser().parse_args(argv))
     try:
-        return dispatch(args)
+        return dispatch(options.pop("command"), options)
     except TutorialError as error:
         print(f"cifar-tutorial: error: {error}", file=sys.stderr)
         return 2
@@ -173,69 +200,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
 
 
-def dispatch(args: argparse.Namespace) -> int:
-    """Import only what the command needs (torch is slow to import), and run it."""
-    if args.command in ("run", "sweep"):
-        from .parameters import gather_parameters
-
-        values = gather_parameters(args.parameter, args.parameter_file)
-        options = dict(
-            profile=args.profile,
-            selection=args.notebooks,
-            output_dir=args.output_dir,
-            notebook_dir=args.notebook_dir,
-        )
-        if args.command == "run":
-            from .run import run_command
-
-            return run_command(
-                values,
-                name=args.name,
-                continue_from=args.continue_from,
-                progress=not args.no_progress,
-                **options,
-            )
-        from .sweep import sweep_command
-
-        return sweep_command(
-            args.sweep_name, args.sweep_values, values, progress=not args.no_progress, **options
-        )
-    if args.command == "list":
-        from .listing import list_command
-
-        return list_command(args.notebook_dir, args.notebooks)
-    if args.command == "doctor":
-        from .doctor import doctor_command
-
-        return doctor_command(args.data_root, args.notebook_dir, not args.no_forecast)
-    if args.command == "exercises":
-        from .exercises import exercises_command
-
-        return exercises_command(args.notebook_dir, args.output_dir, check=args.check)
-    if args.command == "bundle":
-        from .bundle import bundle_command
-
-        return bundle_command(
-            args.folder,
-            source=args.source,
-            platforms=args.platform,
-            python_version=args.python_version,
-            torch_cpu=args.torch_cpu,
-            without_torch=args.without_torch,
-            find_links=args.find_links,
-            no_index=args.no_index,
-            data_archive=args.data_archive,
-            data_root=args.data_root,
-            no_data=args.no_data,
-            no_site=args.no_site,
-        )
-    if args.command == "guide":
-        from .guide import guide_command
-
-        return guide_command(args.runs, args.output, args.notebook_dir)
-    from .prefetch import prefetch_command
-
-    return prefetch_command(args.data_root, args.from_archive)
+def dispatch(command: str, options: dict[str, Any]) -> int:
+    """Import only the module the command needs (torch is slow to import), and run it."""
+    module, function = COMMANDS[command]
+    return getattr(importlib.import_module(f".{module}", __package__), function)(**options)
 
 
 if __name__ == "__main__":

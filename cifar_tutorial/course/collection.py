@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import ParameterError
-from .notebooks import declared_parameters, default_notebook_dir, numbered_paths
+from .notebooks import declared_parameters, notebook_folder, numbered_paths
 
 RUN_PARAMETERS = ("metrics_path",)
 """Parameters the run sets itself, one value per notebook; users may not give them."""
@@ -40,7 +40,7 @@ class Notebook:
 
 def find_notebooks(folder: str | os.PathLike | None = None) -> list[Notebook]:
     """Every ``NN_name.ipynb`` in ``folder``, in order, with its parameters."""
-    folder = Path(folder) if folder is not None else default_notebook_dir()
+    folder = notebook_folder(folder)
     if not folder.is_dir():
         raise ParameterError("--notebook-dir", str(folder), "a folder holding the notebooks")
     return [

@@ -23,7 +23,7 @@ from ..errors import TutorialError
 from ..paths import pretty_path, resolve_data_root, tutorial_home
 from ..settings import PROFILES
 from .machine import load_average
-from .notebooks import default_notebook_dir, notebook_names
+from .notebooks import notebook_folder, notebook_names
 from .text import duration_text
 
 KERNEL_CHECK = "import torch, torchvision, ipykernel.kernelapp, cifar_tutorial.plots"
@@ -252,7 +252,7 @@ def check_notebooks(notebook_dir: str | None) -> list[Finding]:
                 "run cifar-tutorial from the repository, or give --notebook-dir",
             )
         ]
-    folder = notebook_dir or default_notebook_dir()
+    folder = notebook_folder(notebook_dir)
     return [Finding("ok", f"notebooks: {len(notebooks)} in {pretty_path(folder)}")]
 
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from ..errors import ParameterError
 from ..paths import pretty_path
-from .collection import default_notebook_dir
+from .notebooks import notebook_folder
 from .student_edition import differences, write_student_edition
 
 
@@ -14,7 +14,7 @@ def exercises_command(
     notebook_dir: str | None = None, output_dir: str | None = None, check: bool = False
 ) -> int:
     """Regenerate ``exercises/`` from ``notebooks/``; with ``check``, only report differences."""
-    source = Path(notebook_dir) if notebook_dir is not None else default_notebook_dir()
+    source = notebook_folder(notebook_dir)
     if not source.is_dir():
         raise ParameterError("--notebook-dir", str(source), "a folder holding the notebooks")
     target = Path(output_dir) if output_dir is not None else source.parent / "exercises"

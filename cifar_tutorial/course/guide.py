@@ -24,7 +24,7 @@ from ..errors import ParameterError, TutorialError
 from ..paths import pretty_path
 from ..settings import PROFILES as SETTINGS_PROFILES
 from .lessons import Lesson, read_lessons
-from .notebooks import default_notebook_dir
+from .notebooks import notebook_folder
 from .schedule import (
     DEFAULT_EXERCISE_MINUTES,
     MINUTES_PER_CODE_CELL,
@@ -664,7 +664,7 @@ def write_guide(
     notebook_dir: str | os.PathLike | None = None,
 ) -> Path:
     """Write the guide from the given run folders; return its path."""
-    notebooks = Path(notebook_dir) if notebook_dir is not None else default_notebook_dir()
+    notebooks = notebook_folder(notebook_dir)
     lessons = read_lessons(notebooks)
     checkout = notebooks.resolve().parent
     target = Path(output) if output is not None else checkout / "docs" / GUIDE_FILE

@@ -2,8 +2,9 @@
 
 Everything the course layer learns from a notebook file comes from here: which files are the
 numbered notebooks (``NN_name.ipynb``), their cells, sources, tags and outputs, the title,
-the parameters papermill finds in the cell tagged ``parameters``, the exercises, the figures
-drawn for the report, and how long the notebook took to run.
+the parameters papermill finds in the cell tagged ``parameters``, the tagged cells (exercises,
+solutions, checks), the figures drawn for the report, and how long the notebook took to run
+(:mod:`.lessons` reads the prose of the same cells: summary, bullets, exercises' sections).
 """
 
 from __future__ import annotations
@@ -38,6 +39,11 @@ def default_notebook_dir() -> Path:
     return Path(__file__).resolve().parents[2] / "notebooks"
 
 
+def notebook_folder(given: str | os.PathLike | None = None) -> Path:
+    """The folder ``given`` (``--notebook-dir``), else :func:`default_notebook_dir`."""
+    return Path(given) if given is not None else default_notebook_dir()
+
+
 def is_numbered(name: str) -> bool:
     """True for a file name of the collection, e.g. ``04_train.ipynb``."""
     return NOTEBOOK_NAME.match(name) is not None
@@ -55,7 +61,7 @@ def numbered_paths(folder: str | os.PathLike) -> list[Path]:
 def notebook_names(folder: str | os.PathLike | None = None) -> dict[str, str]:
     """Each notebook's number and name, e.g. ``{"04": "04_train"}``; ``{}`` without any."""
     try:
-        paths = numbered_paths(folder if folder is not None else default_notebook_dir())
+        paths = numbered_paths(notebook_folder(folder))
     except TutorialError:
         return {}
     return {path.name[:2]: path.stem for path in paths}
@@ -119,11 +125,6 @@ def plain_title(heading_line: str) -> str:
     """A heading without its marks and number: ``Load and normalize CIFAR-10``."""
     match = HEADING.match(heading_line)
     return match["title"] if match else heading_line.strip()
-
-
-def exercise_count(notebook: dict[str, Any]) -> int:
-    """How many exercises the notebook has (cells tagged ``exercise``)."""
-    return len(tagged_cells(notebook, EXERCISE_TAG))
 
 
 def report_images(notebook: dict[str, Any]) -> list[tuple[str, str]]:

@@ -11,7 +11,6 @@ from ..device import describe_device, pick_device
 from ..errors import ParameterError
 from ..settings import resolve_profile
 from ..validation import check_existing_dir, check_writable_dir
-from . import preflight
 from .collection import Notebook, find_notebooks, route_parameters, select_notebooks, split_name
 from .parameters import as_path, check_notebook_values
 from .summary import read_summary
@@ -21,7 +20,8 @@ CHECKPOINT_FILE = "cifar_net.pth"
 
 @dataclass
 class RunPlan:
-    """Everything a run needs, checked before any notebook starts."""
+    """Everything a run needs, checked before any notebook starts (and before the data set is
+    looked for: that is the first step of executing the plan)."""
 
     notebooks: list[Notebook]
     routed: dict[str, dict[str, Any]]
@@ -30,7 +30,6 @@ class RunPlan:
     output_dir: Path
     name: str
     device: str
-    data: str
     shared_checkpoint: bool
     continued: Path | None = None
     """The interrupted run this one continues (its checkpoint is copied into the new folder)."""
@@ -46,7 +45,10 @@ def plan_run(
     notebook_dir: str | None = None,
     continue_from: str | None = None,
 ) -> RunPlan:
-    """Check every option and parameter and the data set; raise before any heavy work."""
+    """Check every option and parameter; raise before any heavy work.
+
+    Pure: it reads the notebooks and the options and writes, fetches or starts nothing.
+    """
     earlier = None
     if continue_from is not None:
         earlier = check_existing_dir("--continue", continue_from)
@@ -58,7 +60,6 @@ def plan_run(
     output = check_writable_dir("--output-dir", output_dir or "runs")
     name = check_run_name(name or profile)
     device = describe_device(pick_device(values.get("device", "auto"), verbose=False))
-    data = preflight.ensure_data(profile, values)
     collection = find_notebooks(notebook_dir)
     notebooks = select_notebooks(collection, selection)
     saved = earlier is not None and (earlier / CHECKPOINT_FILE).is_file()
@@ -72,7 +73,7 @@ def plan_run(
     trainer = next((nb for nb in collection if nb.declares("checkpoint_path")), None)
     given = {split_name(key)[1] for key in values}
     shared = (trainer in notebooks or saved) and "checkpoint_path" not in given
-    return RunPlan(notebooks, routed, values, profile, output, name, device, data, shared, earlier)
+    return RunPlan(notebooks, routed, values, profile, output, name, device, shared, earlier)
 
 
 def continued_options(

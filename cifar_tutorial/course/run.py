@@ -21,7 +21,9 @@ from tqdm.auto import tqdm
 
 from ..paths import pretty_path
 from .collection import Notebook
+from .parameters import gather_parameters
 from .plan import CHECKPOINT_FILE, RunPlan, notebook_parameters, plan_run
+from .preflight import ensure_data
 from .report import write_report
 from .summary import new_summary, read_metrics, utc_now, write_summary
 
@@ -74,15 +76,16 @@ def interrupt_on_signals() -> Iterator[None]:
             signal.signal(signum, handler)
 
 
-def execute(plan: RunPlan, progress: bool = True) -> tuple[Path, dict[str, Any]]:
-    """Run the plan's notebooks in order; stop at the first failure or an interruption.
+def execute(plan: RunPlan, data: str, progress: bool = True) -> tuple[Path, dict[str, Any]]:
+    """Run the plan's notebooks in order on ``data`` (where :func:`.preflight.ensure_data`
+    found the data set); stop at the first failure or an interruption.
 
     Returns the run folder and its summary, whose ``status`` is ``"completed"``,
     ``"failed"`` or ``"interrupted"``.
     """
     folder = create_run_folder(plan.output_dir, plan.name)
     given = notebook_parameters(plan, folder)
-    summary = new_summary(plan.name, plan.profile, plan.values, given, plan.device, plan.data)
+    summary = new_summary(plan.name, plan.profile, plan.values, given, plan.device, data)
     if plan.continued is not None:
         summary["continues"] = pretty_path(plan.continued)
         if (plan.continued / CHECKPOINT_FILE).is_file():  # copied: the earlier run stays as it was
@@ -166,10 +169,22 @@ def last_line(text: str) -> str:
     return lines[-1].strip() if lines else ""
 
 
-def run_command(values: dict[str, Any], *, progress: bool = True, **options: Any) -> int:
-    """``cifar-tutorial run``: plan, execute, and say how it went and where the results are."""
-    plan = plan_run(values, **options)
-    folder, summary = execute(plan, progress)
+def run_command(
+    *,
+    parameters: list[tuple[str, str]] | None = None,
+    parameter_files: list[str] | None = None,
+    progress: bool = True,
+    **options: Any,
+) -> int:
+    """``cifar-tutorial run``: plan (every value checked, nothing fetched), make sure the data
+    set is there, execute, and report how it went and where the results are.
+
+    ``options`` are :func:`.plan.plan_run`'s: ``profile``, ``selection``, ``output_dir``,
+    ``name``, ``notebook_dir``, ``continue_from``.
+    """
+    plan = plan_run(gather_parameters(parameters, parameter_files), **options)
+    data = ensure_data(plan.profile, plan.values)
+    folder, summary = execute(plan, data, progress)
     print_outcome(folder, summary)
     return exit_code(summary)
 

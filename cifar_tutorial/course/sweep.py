@@ -16,7 +16,8 @@ from typing import Any
 from ..errors import ParameterError
 from ..paths import pretty_path
 from .html_page import image_tag, page, table
-from .parameters import check_values, parse_value
+from .parameters import check_values, gather_parameters, parse_value
+from .preflight import ensure_data
 from .report import REPORT_FILE, figure_png, percent
 from .run import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, create_run_folder, execute, plan_run
 
@@ -26,13 +27,19 @@ SWEEP_FILE = "sweep.json"
 def sweep_command(
     name: str,
     texts: list[str],
-    values: dict[str, Any],
     *,
+    parameters: list[tuple[str, str]] | None = None,
+    parameter_files: list[str] | None = None,
     progress: bool = True,
     output_dir: str | None = None,
     **options: Any,
 ) -> int:
-    """Run the chosen notebooks once per value of ``name``; write the comparison."""
+    """Run the chosen notebooks once per value of ``name``; write the comparison.
+
+    Every run is planned and checked first, then the data set is made sure of, then the runs
+    execute one after the other.
+    """
+    values = gather_parameters(parameters, parameter_files)
     if name in values:
         raise ParameterError(name, values[name], "given once: as the swept NAME or with -p")
     swept = [parse_value(text) for text in texts]
@@ -44,13 +51,14 @@ def sweep_command(
         )
         for value in swept
     ]
+    data = [ensure_data(plan.profile, plan.values) for plan in plans]
     folder = create_run_folder(plans[0].output_dir, f"sweep-{name}")
     print(f"Sweep folder: {pretty_path(folder)} ({len(swept)} runs of {name})", flush=True)
     rows = []
-    for value, plan in zip(swept, plans, strict=True):
+    for value, plan, where in zip(swept, plans, data, strict=True):
         print(f"\n== {name} = {value!r}", flush=True)
         plan.output_dir = folder
-        run_folder, summary = execute(plan, progress)
+        run_folder, summary = execute(plan, where, progress)
         rows.append(sweep_row(value, run_folder, summary))
         write_comparison(folder, name, rows)
         if summary["status"] == "interrupted":
