@@ -39,10 +39,6 @@ class TrainingDivergedError(TutorialError, FloatingPointError):
     """The loss became NaN or infinite."""
 
 
-class ExerciseError(TutorialError, ValueError):
-    """A notebook's exercise cells are malformed, so no student edition can be made of them."""
-
-
 class DistributedRunError(TutorialError, RuntimeError):
     """A run of several processes (torchrun) failed or could not start."""
 

@@ -8,7 +8,6 @@ that needs trained weights without teaching how.
 from __future__ import annotations
 
 import math
-import os
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -275,22 +274,12 @@ class TrainingSettings:
 
 
 def training_settings(
-    profile: str | None = None,
-    dataset: str | None = None,
-    data_root: str | os.PathLike | None = None,
-    metrics_path: str | os.PathLike | None = None,
-    *,
-    seed: int = 0,
-    device: str = "auto",
-    recipe: str = "fast",
-    epochs: int | None = None,
-    batch_size: int | None = None,
-    lr: float | None = None,
-    momentum: float | None = None,
-    print_every: int | None = None,
-    checkpoint_path: str | os.PathLike | None = None,
-    resume: bool = False,
-) -> TrainingSettings:
+    profile: str | None = None, dataset: str | None = None, data_root: str | None = None,
+    metrics_path: str | None = None, *, seed: int = 0, device: str = "auto", recipe: str = "fast",
+    epochs: int | None = None, batch_size: int | None = None, lr: float | None = None,
+    momentum: float | None = None, print_every: int | None = None,
+    checkpoint_path: str | None = None, resume: bool = False,
+) -> TrainingSettings:  # fmt: skip
     """Check every parameter of notebook 04 before any data is loaded; fill in the defaults.
 
     A value that cannot work stops here with a one-line :class:`ParameterError`.
@@ -353,13 +342,8 @@ class TrainingResult:
         )
 
 
-def images_per_second(
-    data: ImageSet,
-    batch_size: int,
-    seconds: float,
-    device: torch.device | str = "cpu",
-    seed: int = 0,
-) -> float:
+def images_per_second(data: ImageSet, batch_size: int, seconds: float,
+                      device: torch.device | str = "cpu", seed: int = 0) -> float:  # fmt: skip
     """Train a fresh Net for about ``seconds`` on batches of ``batch_size``; return its speed.
 
     The tutorial's optimizer (SGD, lr 0.001, momentum 0.9); nothing else is touched.

@@ -10,7 +10,38 @@ files of each class, by file name, are stored as their original JPEG bytes.
 import argparse
 from pathlib import Path
 
-from cifar_tutorial.data.sample import build_sample, sample_path
+import numpy as np
+
+from cifar_tutorial.data import CLASSES
+from cifar_tutorial.data.decode import decode_rgb
+from cifar_tutorial.data.folders import image_files
+from cifar_tutorial.data.sample import SAMPLE_PER_CLASS, sample_path
+
+
+def build_sample(folders_root: Path, output: Path, per_class: dict[str, int] | None = None) -> None:
+    """Write the sample from ``folders_root/{train,test}/<class>/*``: the first files by name."""
+    per_class = per_class or SAMPLE_PER_CLASS
+    arrays: dict[str, np.ndarray] = {}
+    for split, count in per_class.items():
+        chunks, offsets, labels = [], [0], []
+        for label, name in enumerate(CLASSES):
+            files = image_files(folders_root / split / name)[:count]
+            if len(files) < count:
+                raise ValueError(
+                    f"{folders_root / split / name} has {len(files)} files, need {count}"
+                )
+            for file in files:
+                data = file.read_bytes()
+                if decode_rgb(data).shape != (32, 32, 3):
+                    raise ValueError(f"{file} is not a 32x32 image")
+                chunks.append(np.frombuffer(data, dtype=np.uint8))
+                offsets.append(offsets[-1] + len(data))
+                labels.append(label)
+        arrays[f"{split}_jpeg"] = np.concatenate(chunks)
+        arrays[f"{split}_offsets"] = np.array(offsets, dtype=np.int64)
+        arrays[f"{split}_labels"] = np.array(labels, dtype=np.uint8)
+    output.parent.mkdir(parents=True, exist_ok=True)
+    np.savez_compressed(output, **arrays)
 
 
 def main() -> None:

@@ -11,8 +11,8 @@ from PIL import Image
 from tiny_cifar import reference_normalize, save_image, write_class_folders
 from torchvision.datasets import ImageFolder
 
+from cifar_tutorial.course.doctor import describe_sources
 from cifar_tutorial.data import CLASSES, FastLoader, classic_dataset, load_split
-from cifar_tutorial.data.load import describe_sources
 from cifar_tutorial.errors import DataCorruptError, DataUnavailableError
 
 

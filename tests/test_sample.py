@@ -12,6 +12,7 @@ from tiny_cifar import write_class_folders
 
 from cifar_tutorial.data import CLASSES, classic_dataset, load_split, sample
 from cifar_tutorial.errors import DataUnavailableError
+from scripts.build_sample import build_sample
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -78,7 +79,7 @@ def test_build_sample_stores_the_source_files_and_loads_them_back(tmp_path, monk
     written = write_class_folders(source, {"train": 3, "test": 2}, suffix=".png")
     (source / "train" / "cat" / ".DS_Store").write_bytes(b"not an image")
     output = tmp_path / "sample.npz"
-    sample.build_sample(source, output, {"train": 2, "test": 1})
+    build_sample(source, output, {"train": 2, "test": 1})
     monkeypatch.setattr(sample, "sample_path", lambda: output)
     train = load_split("sample", "train")
     assert train.class_counts() == dict.fromkeys(CLASSES, 2)
@@ -90,4 +91,4 @@ def test_build_sample_refuses_a_class_with_too_few_files(tmp_path):
     source = tmp_path / "folders"
     write_class_folders(source, {"train": 1, "test": 1})
     with pytest.raises(ValueError, match="has 1 files, need 2"):
-        sample.build_sample(source, tmp_path / "sample.npz", {"train": 2, "test": 1})
+        build_sample(source, tmp_path / "sample.npz", {"train": 2, "test": 1})

@@ -24,13 +24,13 @@ from cifar_tutorial.course.student_edition import (
     ALLOW_ERRORS_TAG,
     BEGIN,
     END,
+    ExerciseError,
     bound_names,
     differences,
     stub_source,
     student_notebook,
     write_student_edition,
 )
-from cifar_tutorial.errors import ExerciseError
 
 REPO = Path(__file__).resolve().parents[1]
 NOTEBOOKS, EXERCISES = REPO / "notebooks", REPO / "exercises"

@@ -172,10 +172,34 @@ def check_sample(measured: Measured) -> list[Finding]:
     ]
 
 
+def describe_sources(data_root: str | os.PathLike | None = None) -> dict[str, str]:
+    """Whether each source of CIFAR-10 is ready, with a fix when not."""
+    from ..data import folders, official
+    from ..errors import DataUnavailableError
+
+    root = resolve_data_root(data_root)
+    status = {"sample": "ready (embedded in the package)"}
+    if official.has_batches(root):
+        status["cifar10"] = f"ready: {official.OFFICIAL_SOURCE} in {root}"
+    elif folders.looks_like_folders(root):
+        try:
+            folders.check_tree(root)
+            status["cifar10"] = f"ready: {folders.FOLDERS_SOURCE} in {root}"
+        except DataUnavailableError as error:
+            status["cifar10"] = f"not ready: {error}"
+    elif official.has_archive(root):
+        status["cifar10"] = f"archive found in {root}; it is extracted on first use"
+    else:
+        status["cifar10"] = (
+            f"not ready: nothing in {root}. Run `cifar-tutorial prefetch` (downloads) or "
+            "`cifar-tutorial prefetch --from-archive FILE`, or set CIFAR10_ROOT."
+        )
+    return status
+
+
 def check_cifar10(data_root: str | None, measured: Measured) -> list[Finding]:
     """CIFAR-10 on disk: present, checked against its checksums or its file tree, loadable."""
     from ..data import folders, official
-    from ..data.load import describe_sources
 
     root = resolve_data_root(data_root)
     state = describe_sources(data_root)["cifar10"]

@@ -25,11 +25,15 @@ import nbformat
 from nbconvert.preprocessors import Preprocessor
 
 from ..checks.feedback import STUB_COMMENT
-from ..errors import ExerciseError
+from ..errors import TutorialError
 from .notebooks import CHECK_TAG, SOLUTION_TAG, cell_tags, is_numbered
 
 ALLOW_ERRORS_TAG = "raises-exception"  # JupyterLab, nbclient and nbval run on past such a cell
 BEGIN, END = "### BEGIN SOLUTION", "### END SOLUTION"
+
+
+class ExerciseError(TutorialError, ValueError):
+    """A notebook's exercise cells are malformed, so no student edition can be made of them."""
 
 
 def bound_names(code: str) -> list[str]:

@@ -77,25 +77,3 @@ def find_source(root: Path, download: bool = True) -> str:
         raise DataUnavailableError(official.offline_message(root, "downloading is switched off"))
     official.download(root)
     return "official"
-
-
-def describe_sources(data_root: str | os.PathLike | None = None) -> dict[str, str]:
-    """For ``cifar-tutorial doctor``: whether each source is ready, with a fix when not."""
-    root = resolve_data_root(data_root)
-    status = {"sample": "ready (embedded in the package)"}
-    if official.has_batches(root):
-        status["cifar10"] = f"ready: {official.OFFICIAL_SOURCE} in {root}"
-    elif folders.looks_like_folders(root):
-        try:
-            folders.check_tree(root)
-            status["cifar10"] = f"ready: {folders.FOLDERS_SOURCE} in {root}"
-        except DataUnavailableError as error:
-            status["cifar10"] = f"not ready: {error}"
-    elif official.has_archive(root):
-        status["cifar10"] = f"archive found in {root}; it is extracted on first use"
-    else:
-        status["cifar10"] = (
-            f"not ready: nothing in {root}. Run `cifar-tutorial prefetch` (downloads) or "
-            "`cifar-tutorial prefetch --from-archive FILE`, or set CIFAR10_ROOT."
-        )
-    return status
