@@ -17,6 +17,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from ..errors import first_line
+
 STUB = ...
 """What the student edition assigns in an answer cell: ``my_transform = ...  # your code here``."""
 
@@ -96,8 +98,5 @@ def checker(first_hint: str) -> Callable[[Callable[..., Feedback]], Callable[...
 
 def describe(error: BaseException, limit: int = 160) -> str:
     """``error`` as one short line: its type and the first line of its message."""
-    lines = str(error).strip().splitlines()
-    message = lines[0] if lines else ""
-    if len(message) > limit:
-        message = message[: limit - 3] + "..."
-    return f"{type(error).__name__}: {message}" if message else type(error).__name__
+    message, name = first_line(error, limit), type(error).__name__
+    return name if message == name else f"{name}: {message}"
