@@ -39,6 +39,9 @@ def test_the_numbered_notebooks_are_found_in_order_and_named_by_number(tmp_path)
         (tmp_path / name).write_text(json.dumps(notebook()))
     assert [p.name for p in reader.numbered_paths(tmp_path)] == ["01_a.ipynb", "02_b.ipynb"]
     assert reader.notebook_names(tmp_path) == {"01": "01_a", "02": "02_b"}
+    assert reader.notebook_path("02", tmp_path) == tmp_path / "02_b.ipynb"
+    with pytest.raises(TutorialError, match="No notebook numbered 03"):
+        reader.notebook_path("03", tmp_path)
     assert reader.is_numbered("04_train.ipynb") and not reader.is_numbered("04_train.py")
 
 

@@ -53,3 +53,11 @@ def test_first_line_of_an_error():
 def test_the_load_average_is_a_number_or_none():
     load = load_average()
     assert load is None or load >= 0
+
+
+def test_the_guide_names_the_cores_the_run_recorded():
+    from cifar_tutorial.course.guide import cpu_text
+
+    assert cpu_text({"machine": {"cores": 2}}) == "a 2-core CPU"
+    assert cpu_text({"machine": {"cores": 8}}) == "an 8-core CPU"
+    assert cpu_text({"machine": None}) == "the machine above"

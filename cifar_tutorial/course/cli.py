@@ -126,6 +126,7 @@ def build_parser() -> argparse.ArgumentParser:
     bundle.add_argument(
         "--platform",
         dest="platforms",
+        metavar="PLATFORM",
         action="append",
         help="pip platform tag of the laptops, e.g. win_amd64, macosx_11_0_arm64, "
         "manylinux2014_x86_64; repeat for more tags (default: this machine's)",

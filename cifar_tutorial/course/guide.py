@@ -240,7 +240,10 @@ def machine_text(summary: dict[str, Any]) -> str:
 def cpu_text(summary: dict[str, Any]) -> str:
     """``a 2-core CPU``, with the cores the run recorded; ``the machine above`` without."""
     cores = (summary.get("machine") or {}).get("cores")
-    return f"a {cores}-core CPU" if cores else "the machine above"
+    if not cores:
+        return "the machine above"
+    article = "an" if str(cores).startswith("8") or cores in (11, 18) else "a"
+    return f"{article} {cores}-core CPU"
 
 
 def load_text(runs: dict[str, Run]) -> str:

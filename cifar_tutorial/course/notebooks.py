@@ -58,6 +58,16 @@ def numbered_paths(folder: str | os.PathLike) -> list[Path]:
     return paths
 
 
+def notebook_path(number: str, folder: str | os.PathLike | None = None) -> Path:
+    """The notebook numbered ``number`` (``"04"``) in ``folder`` (default: the collection's)."""
+    found = [path for path in numbered_paths(notebook_folder(folder)) if path.name[:2] == number]
+    if not found:
+        raise TutorialError(
+            f"No notebook numbered {number} in {pretty_path(notebook_folder(folder))}."
+        )
+    return found[0]
+
+
 def notebook_names(folder: str | os.PathLike | None = None) -> dict[str, str]:
     """Each notebook's number and name, e.g. ``{"04": "04_train"}``; ``{}`` without any."""
     try:

@@ -1,9 +1,9 @@
-"""Checks made before a run starts any notebook: the data set must be there or downloadable.
+"""The first step of executing a run: the data set must be there, or be downloaded now.
 
 Without this, a run offline with no CIFAR-10 on disk would start a kernel, import torch and
 only then fail inside notebook 01. Here it stops in seconds with the data layer's message,
-before even papermill is imported (which alone takes seconds). Every notebook of the
-collection loads data, so the check does not wait to inspect them.
+before any run folder or kernel. It is not part of planning (:func:`.plan.plan_run` fetches
+nothing), so that a bad option is refused before anything is downloaded.
 """
 
 from __future__ import annotations
