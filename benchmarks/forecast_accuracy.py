@@ -8,7 +8,7 @@ default parameters, and each notebook's wall time (kernel start included) from t
 the measured time. Run it alone on the machine; nothing else should compete for the CPU::
 
     python -m benchmarks.forecast_accuracy                          # 04 and 07, full profile
-    python -m benchmarks.forecast_accuracy --notebooks 01-07 --check
+    python -m benchmarks.forecast_accuracy --notebooks 01-08 --check
     python -m benchmarks.forecast_accuracy --profile smoke --notebooks 02
     python -m benchmarks.forecast_accuracy --from-run runs/20261202-190000-full --check
 
@@ -35,7 +35,7 @@ import torch
 from benchmarks.seed_vs_collection import describe_machine, notebook_timings, time_collection
 from cifar_tutorial.course import doctor
 from cifar_tutorial.course.collection import find_notebooks, select_notebooks
-from cifar_tutorial.course.forecast import WORK, forecast_notebook
+from cifar_tutorial.course.forecast import forecast_notebook
 from cifar_tutorial.settings import PROFILES
 
 REPO = Path(__file__).resolve().parents[1]
@@ -146,7 +146,7 @@ def build_parser() -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--profile", default="full", choices=PROFILES)
-    parser.add_argument("--notebooks", default="04,07", help="e.g. 01-07 (default 04,07)")
+    parser.add_argument("--notebooks", default="04,07", help="e.g. 01-08 (default 04,07)")
     parser.add_argument("--data-root", help="CIFAR-10 folder (default: the package's default)")
     parser.add_argument("--tolerance", type=float, default=TOLERANCE)
     parser.add_argument("--out", default=str(DEFAULT_OUT), help="folder for the JSON and table")
@@ -163,7 +163,7 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     chosen = select_notebooks(find_notebooks(str(REPO / "notebooks")), args.notebooks)
-    numbers = [nb.number for nb in chosen if nb.number in WORK]  # those it can forecast
+    numbers = [nb.number for nb in chosen]
     print(f"Measuring and forecasting notebooks {', '.join(numbers)} ({args.profile} profile).")
     load_before = os.getloadavg()[0]
     check = measure_forecast(args.profile, numbers, args.data_root)

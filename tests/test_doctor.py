@@ -90,7 +90,7 @@ def test_a_long_notebook_gets_a_warning_with_a_shortcut(monkeypatch):
     monkeypatch.setattr(doctor, "measure_speeds", lambda measured: FakeSpeeds())
     monkeypatch.setattr(doctor, "load_average", lambda: 0.5)
     monkeypatch.setattr(
-        "cifar_tutorial.course.forecast.forecast_all", lambda profile, speeds: [quick, slow]
+        "cifar_tutorial.course.forecast.forecast_all", lambda profile, speeds, folder: [quick, slow]
     )
     findings, table = doctor.forecast_lines(doctor.Measured(), str(NOTEBOOKS))
     assert findings[0].level == "ok" and "Net trains 12,800 images/s" in findings[0].what

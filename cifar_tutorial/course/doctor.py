@@ -324,7 +324,7 @@ def forecast_lines(measured: Measured, notebook_dir: str | None) -> tuple[list[F
 
     start = time.perf_counter()
     speeds = measure_speeds(measured)
-    forecasts = {profile: forecast_all(profile, speeds) for profile in PROFILES}
+    forecasts = {profile: forecast_all(profile, speeds, notebook_dir) for profile in PROFILES}
     seconds = time.perf_counter() - start
     cpu = torch.backends.cpu.get_cpu_capability()
     net = 128 / speeds.net_step(128).each

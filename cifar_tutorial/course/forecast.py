@@ -1,54 +1,56 @@
 """How long each notebook will take on this machine, from a few measured steps.
 
-A notebook's time is its fixed costs (a fresh kernel importing torch and the package,
-loading the data, drawing its figures) plus its work: the training steps, tests and timing
-loops its cells run, counted from the notebook's default parameters in the chosen profile
-(epochs, batch sizes, widths, the data set's size), each multiplied by the time that step
-takes here. The speeds come from :class:`~cifar_tutorial.course.speed.MeasuredSpeeds` (or, in
-the tests, from fixed numbers); ``benchmarks/forecast_accuracy.py`` compares the forecast
-with real runs.
+A notebook's time is its fixed costs (a fresh kernel importing torch and the package) plus
+the work its cells do, each piece multiplied by the time it takes here. What the work is
+comes from the notebook itself, never from a copy: a dry run of its code
+(:mod:`~cifar_tutorial.course.dry_run`) starts from its parameters' defaults in the chosen
+profile, computes its recipes and settings as its own cells do, and hands every call that
+does work to :class:`Work`, which prices it: loading a split, drawing a figure, an epoch of
+``Net``, the timed steps of a table, a budgeted run of notebook 07's recipe, a test at a
+test-time-augmentation level, a ``torchrun`` launch of notebook 08. The speeds come from
+:class:`~cifar_tutorial.course.speed.MeasuredSpeeds` (or, in the tests, from fixed numbers);
+``benchmarks/forecast_accuracy.py`` compares the forecast with real runs.
 """
 
 from __future__ import annotations
 
+import ast
+import contextlib
+import dataclasses
+import inspect
+import io
 import math
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
-from typing import Protocol
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Protocol
 
 import torch
 
+from ..checkpoint import resume_or_start
+from ..data import FastLoader, classic_dataset, load_split
 from ..data.sample import SAMPLE_PER_CLASS
-from ..modern import (
-    ABLATION_BUDGET,
-    ABLATION_TEST_IMAGES,
-    ABLATIONS,
-    ablation_ideas,
-    ablation_share,
-)
-from ..modern import make_recipe as make_modern_recipe
+from ..device import pick_device
+from ..distributed import launch_function, run_torchrun
+from ..distributed import train as ddp_train
+from ..metrics import predict
+from ..models import Net, WideNet
+from ..modern import evaluate, run, tta_logits
+from ..modern.augment import train_batches
 from ..modern.budget import AIM
 from ..modern.evaluate import TEST_BATCH
+from ..modern.train import build_net, fixed_steps, plan_steps
 from ..settings import PROFILE_DATASETS
-from ..training import RECIPES as CLASSIC_RECIPES
+from ..training import images_per_second
 from ..training import make_recipe as make_classic_recipe
+from .dry_run import UNKNOWN, Call, DryRun, Opaque, returns_figure
 from .speed import FastNetStep, StepTime
 
 CLASSES = 10
 SPLIT_SIZES = {
-    "cifar10": (50_000, 10_000),
-    "sample": (CLASSES * SAMPLE_PER_CLASS["train"], CLASSES * SAMPLE_PER_CLASS["test"]),
+    "cifar10": {"train": 50_000, "test": 10_000},
+    "sample": {split: CLASSES * count for split, count in SAMPLE_PER_CLASS.items()},
 }
-FIGURES = {"01": 2, "02": 2, "03": 0, "04": 1, "05": 6, "06": 0, "07": 4}
-"""Figures each notebook draws (07 draws one more with its ablation study)."""
-SPEED_TABLE_SECONDS = {"full": 2.0, "smoke": 0.5}  # notebook 04 times each batch size this long
-GPU_TIMED_STEPS = {"full": 20, "smoke": 3}  # notebook 06's timed steps (after 3 untimed)
-WIDE_NET_WIDTH = 8  # notebook 06's default width
-STEP_TABLE_STEPS = {"full": 3, "smoke": 1}  # notebook 07's timed steps per setting
-SMOKE_07 = {"epochs": 2, "widths": "16,32,64", "batch_size": 250,
-            "ablation_epochs": 0.25, "ablation_widths": "8,16,32"}  # fmt: skip
-"""Notebook 07's values in the smoke profile (its parameters cell names them too)."""
-TTA_VIEWS = {0: 1, 1: 2, 2: 6}  # forward passes per test image at each tta level
 
 
 class Speeds(Protocol):
@@ -59,8 +61,10 @@ class Speeds(Protocol):
     load: dict[str, float]
     figure: float
     autocast_bfloat16: bool
+    native_bfloat16: bool
+    cores: int
 
-    def net_step(self, batch_size: int) -> StepTime: ...
+    def net_step(self, batch_size: int, threads: int | None = None) -> StepTime: ...
     def wide_net_step(self, width: int, batch_size: int) -> StepTime: ...
     def net_test_per_image(self) -> float: ...
     def augment_per_image(self) -> float: ...
@@ -94,183 +98,402 @@ class Forecast:
         self.add(part, timing.total(count) if first else count * timing.each)
 
 
-def forecast_notebook(number: str, profile: str, speeds: Speeds) -> Forecast:
-    """The forecast of notebook ``number`` ("01" to "07") with its default parameters."""
-    dataset = PROFILE_DATASETS[profile]
-    forecast = Forecast(number, profile)
+@dataclass(frozen=True)
+class NotebookCode:
+    """What the forecast reads of a notebook: its parameters' defaults and its code cells."""
+
+    number: str
+    parameters: dict[str, Any]
+    cells: list[str]
+
+
+def read_notebook(number: str, folder: str | Path | None = None) -> NotebookCode:
+    """Notebook ``number`` of the collection in ``folder``: its parameters' defaults (as
+    papermill reads them) and the sources of its other code cells."""
+    from . import notebooks
+
+    folder = folder if folder is not None else notebooks.default_notebook_dir()
+    [path] = [p for p in notebooks.numbered_paths(folder) if p.name[:2] == number]
+    cells = notebooks.read_notebook(path)["cells"]
+    parameters = notebooks.declared_parameters(path)
+    return NotebookCode(
+        number,
+        {name: ast.literal_eval(found["default"]) for name, found in parameters.items()},
+        [notebooks.cell_source(c) for c in cells if c["cell_type"] == "code"
+         and "parameters" not in notebooks.cell_tags(c)],
+    )  # fmt: skip
+
+
+def forecast_notebook(
+    number: str,
+    profile: str,
+    speeds: Speeds,
+    folder: str | Path | None = None,
+    parameters: dict[str, Any] | None = None,
+    notebook: NotebookCode | None = None,
+) -> Forecast:
+    """The forecast of notebook ``number`` with its default parameters (and ``parameters``)."""
+    notebook = notebook or read_notebook(number, folder)
+    forecast = Forecast(notebook.number, profile)
     forecast.add("start-up and imports", speeds.startup)
-    WORK[number](forecast, dataset, speeds)
-    figures = FIGURES[number] + (number == "07")  # the ablation chart
-    forecast.add("figures", figures * speeds.figure)
+    work = Work(forecast, speeds, PROFILE_DATASETS[profile])
+    given = {**notebook.parameters, **(parameters or {})}
+    pinned = {"profile": profile, "dataset": given.get("dataset") or work.dataset,
+              "cpu_has_fast_bfloat16": lambda: speeds.native_bfloat16}  # fmt: skip
+    work.dry_run = DryRun(work.on_call, pinned)
+    work.dry_run.run(given, notebook.cells)
     return forecast
 
 
-def forecast_all(profile: str, speeds: Speeds) -> list[Forecast]:
+def forecast_all(profile: str, speeds: Speeds, folder: str | Path | None = None) -> list[Forecast]:
     """Every notebook's forecast, in order."""
-    return [forecast_notebook(number, profile, speeds) for number in WORK]
+    from .notebooks import notebook_names
+
+    return [forecast_notebook(number, profile, speeds, folder) for number in notebook_names(folder)]
 
 
-def load(forecast: Forecast, dataset: str, speeds: Speeds, *splits: str) -> None:
-    for split in splits:
-        forecast.add("loading the data", speeds.load[f"{dataset}-{split}"])
+class Stand(Opaque):
+    """A stand-in for a result the forecast models (a data set, a loader, a network)."""
+
+    def __init__(self, work: Work, name: str, **known: Any) -> None:
+        super().__init__(name, work.dry_run)
+        object.__setattr__(self, "_work", work)
+        for key, value in known.items():
+            object.__setattr__(self, key, value)
 
 
-def load_and_normalize(forecast: Forecast, dataset: str, speeds: Speeds) -> None:  # 01
-    load(forecast, dataset, speeds, "train", "test")  # as tensors
-    load(forecast, dataset, speeds, "train", "test")  # as torchvision data sets
+class Images(Stand):
+    """A split of ``count`` images (``load_split``, ``classic_dataset``)."""
+
+    def __len__(self) -> int:
+        return self.count
+
+    def spread(self, count: int) -> Images:
+        return Images(self._work, "images", count=min(count, self.count))
 
 
-def define_a_cnn(forecast: Forecast, dataset: str, speeds: Speeds) -> None:  # 02
-    load(forecast, dataset, speeds, "train")
+class Batch(Images):
+    """One batch of ``count`` images (or their labels)."""
 
 
-def loss_and_optimizer(forecast: Forecast, dataset: str, speeds: Speeds) -> None:  # 03
-    load(forecast, dataset, speeds, "train")
-    forecast.steps("training steps", speeds.net_step(4), 31, ("net", 4))
+class Loader(Stand):
+    """``FastLoader``: its batches; each epoch it is set to trains the last network made."""
+
+    def __len__(self) -> int:
+        return math.ceil(self.count / self.batch_size)
+
+    def __iter__(self):
+        for _ in range(len(self)):
+            yield (
+                Batch(self._work, "images", count=self.batch_size),
+                Batch(self._work, "labels", count=self.batch_size),
+            )
+
+    def set_epoch(self, epoch: int) -> None:
+        self._work.classic_epochs(self.batch_size, len(self), "training Net")
 
 
-def classic_training(
-    forecast: Forecast, speeds: Speeds, recipe, n_train: int, part: str = "training Net"
-) -> None:
-    steps = recipe.epochs * math.ceil(n_train / recipe.batch_size)
-    forecast.steps(part, speeds.net_step(recipe.batch_size), steps, ("net", recipe.batch_size))
-    forecast.add(part, steps * recipe.batch_size * speeds.augment_per_image())
+class Batches(Loader):
+    """``train_batches``: notebook 07's augmented batches, cut as they are served."""
+
+    def __len__(self) -> int:
+        return self.count // self.batch_size
+
+    def __iter__(self):
+        for batch in super().__iter__():
+            self._work.add(
+                "augmented batches", self.batch_size * self._work.speeds.augment_per_image()
+            )
+            yield batch
+
+    def set_epoch(self, epoch: int) -> None:
+        pass
 
 
-def train(forecast: Forecast, dataset: str, speeds: Speeds) -> None:  # 04
-    n_train, _ = SPLIT_SIZES[dataset]
-    load(forecast, dataset, speeds, "train")
-    classic_training(forecast, speeds, make_classic_recipe("fast"), n_train)
-    sizes = {4, CLASSIC_RECIPES["fast"].batch_size}
-    forecast.add("images/s table", len(sizes) * SPEED_TABLE_SECONDS[forecast.profile])
+class Model(Stand):
+    """``Net`` or ``WideNet(width)``; a call remembers the batch it was given."""
+
+    def __call__(self, images: object, *_: object) -> Opaque:
+        if isinstance(images, Images):
+            self._work.last_batch = len(images)
+        return Opaque(f"{self._name}()", self._work.dry_run)
 
 
-def test(forecast: Forecast, dataset: str, speeds: Speeds) -> None:  # 05
-    _, n_test = SPLIT_SIZES[dataset]
-    load(forecast, dataset, speeds, "test")
-    forecast.add("testing Net", n_test * speeds.net_test_per_image())
+@dataclass
+class Work:
+    """Prices each call a notebook's dry run hands over; ``UNKNOWN`` for the rest."""
+
+    forecast: Forecast
+    speeds: Speeds
+    dataset: str
+    dry_run: DryRun | None = None
+    last_batch: int | None = None
+    ddp_results: dict[str, dict] = field(default_factory=dict)
+
+    def add(self, part: str, seconds: float) -> None:
+        self.forecast.add(part, seconds)
+
+    @property
+    def namespace(self) -> dict[str, Any]:
+        return self.dry_run.namespace
+
+    def on_call(self, call: Call) -> object:
+        if call.name == "time.perf_counter":  # the notebook's clock: the forecast so far
+            return self.forecast.seconds
+        handler = self.by_name().get(call.name) if isinstance(call.target, (ast.AST, type(None))) \
+            else next((h for f, h in self.by_target() if f is call.target), None)  # fmt: skip
+        if handler is not None:
+            return handler(**self.arguments(call))
+        if is_settings(call.target):  # a notebook's set-up: its checks and defaults, for real
+            return self.settings(call)
+        if call.target is not None and not isinstance(call.target, ast.AST) \
+                and returns_figure(call.target):  # fmt: skip
+            self.add("figures", self.speeds.figure)
+        return UNKNOWN
+
+    def arguments(self, call: Call) -> dict[str, Any]:
+        """The call's arguments by the names of the function's parameters."""
+        if isinstance(call.target, ast.FunctionDef):
+            return {"definition": call.target,
+                    **self.dry_run.arguments(call.target, call.args, call.kwargs)}  # fmt: skip
+        if call.target is None:
+            return {"args": call.args, **call.kwargs}
+        bound = inspect.signature(call.target).bind(*call.args, **call.kwargs)
+        bound.apply_defaults()
+        return dict(bound.arguments)
+
+    def by_target(self) -> list[tuple[object, Callable[..., object]]]:
+        """The package's functions and classes that do the notebooks' work."""
+        return [
+            (load_split, self.load), (classic_dataset, self.load),
+            (FastLoader, self.loader), (predict, self.predict),
+            (Net, lambda **_: Model(self, "Net", width=None)),
+            (WideNet, lambda width, **_: Model(self, "WideNet", width=width)),
+            (train_batches, self.train_batches), (build_net, self.build_net),
+            (plan_steps, self.plan_steps), (fixed_steps, self.fixed_steps),
+            (evaluate, self.evaluate), (run, self.modern_run),
+            (launch_function, self.launch_function), (run_torchrun, self.run_torchrun),
+            (ddp_train.run, self.ddp_run_here),
+            (pick_device, lambda **_: self.speeds.device),
+            (resume_or_start, lambda **_: (0, [])),  # a forecast is of a run from scratch
+            (images_per_second, self.timed_for),  # 04: the images/s table
+        ]  # fmt: skip
+
+    def by_name(self) -> dict[str, Callable[..., object]]:
+        """What the notebooks' own functions and objects do, by the names they give them."""
+        return {
+            "optimizer.step": self.optimizer_step,  # 03: steps on one batch
+            "images_per_second_at": self.timed_for,  # 04: the images/s table
+            "seconds_per_step": self.timed_steps,  # 06: Net and WideNet, CPU and accelerator
+            "classic_curve": self.classic_curve,  # 07: notebook 4's recipes, tested each epoch
+            "seconds_per_image": self.step_table,  # 07: layouts and precisions
+            "results_of": lambda name, **_: self.ddp_results.get(name, UNKNOWN),  # 08
+        }
+
+    def settings(self, call: Call) -> object:
+        """``notebook_settings`` and its kin, quietly, on the forecast's profile and device."""
+        arguments = self.arguments(call)
+        arguments.update({k: self.namespace[k] for k in ("profile", "dataset") if k in arguments})
+        with contextlib.redirect_stdout(io.StringIO()):
+            settings = call.target(**arguments)
+        if dataclasses.is_dataclass(settings) and hasattr(settings, "device"):
+            settings = dataclasses.replace(settings, device=self.speeds.device)
+        return settings
+
+    # loading and Net
+
+    def load(self, dataset: str, split: str, **_: object) -> Images:
+        self.add("loading the data", self.speeds.load[f"{dataset}-{split}"])
+        return Images(self, split, count=SPLIT_SIZES[dataset][split])
+
+    def loader(self, data: object, batch_size: int, **_: object) -> object:
+        if not isinstance(data, Images):
+            return UNKNOWN
+        return Loader(self, "loader", count=len(data), batch_size=batch_size)
+
+    def classic_epochs(self, batch_size: int, steps: int, part: str, epochs: int = 1) -> None:
+        """``epochs`` epochs of ``steps`` training steps of ``Net`` (flipped batches)."""
+        timing = self.speeds.net_step(batch_size)
+        self.forecast.steps(part, timing, epochs * steps, ("net", batch_size))
+        self.add(part, epochs * steps * batch_size * self.speeds.augment_per_image())
+
+    def predict(self, loader: object, **_: object) -> object:
+        if isinstance(loader, Loader):
+            self.add("testing Net", loader.count * self.speeds.net_test_per_image())
+        return UNKNOWN
+
+    def optimizer_step(self, **_: object) -> object:
+        if self.last_batch:
+            timing = self.speeds.net_step(self.last_batch)
+            self.forecast.steps("training steps", timing, 1, ("net", self.last_batch))
+        return UNKNOWN
+
+    def timed_for(self, batch_size: int, seconds: float, **_: object) -> object:
+        """A probe that trains for ``seconds`` (and finishes its last step)."""
+        self.add("images/s table", seconds + self.speeds.net_step(batch_size).each)
+        return UNKNOWN
+
+    def timed_steps(self, definition, model: object, on: torch.device, steps: int, **_) -> object:
+        """Steps of ``model`` on the device ``on``, as many as the function's loop runs."""
+        images = self.namespace.get("images")
+        if not isinstance(model, Model) or not isinstance(images, Images):
+            return UNKNOWN
+        count = self.dry_run.loop_count(definition, steps=steps)
+        machine = self.speeds if on.type == self.speeds.device.type else self.speeds.on_cpu()
+        timing = (machine.net_step(len(images)) if model.width is None
+                  else machine.wide_net_step(model.width, len(images)))  # fmt: skip
+        self.forecast.steps("timed steps", timing, count, (on.type, model._name, model.width))
+        return UNKNOWN
+
+    # notebook 07
+
+    def classic_curve(self, definition, name: str, **_: object) -> object:
+        """Notebook 4's recipe ``name`` as the function makes it, tested after every epoch."""
+        classic = self.dry_run.value_in(definition, "classic", name=name)
+        train_set, test_set = self.namespace["train_set"], self.namespace["test_set"]
+        steps = math.ceil(len(train_set) / classic.batch_size)
+        self.classic_epochs(classic.batch_size, steps, "Net curves", classic.epochs)
+        self.add("Net curves", classic.epochs * len(test_set) * self.speeds.net_test_per_image())
+        return UNKNOWN
+
+    def train_batches(self, data: object, batch_size: int, **_: object) -> object:
+        if not isinstance(data, Images):
+            return UNKNOWN
+        return Batches(self, "batches", count=len(data), batch_size=batch_size)
+
+    def step_table(self, definition, channels_last, dtype, steps, images, **_) -> object:
+        """One row of the step table: the function's steps on ``images`` images."""
+        recipe = self.namespace["recipe"]
+        step = FastNetStep(recipe.widths, 32, images, channels_last, dtype is torch.bfloat16)
+        count = self.dry_run.loop_count(definition, steps=steps)
+        self.forecast.steps("step table", self.speeds.fast_net_step(step), count, step)
+        return UNKNOWN
+
+    def bfloat16(self, recipe) -> bool:
+        return self.speeds.autocast_bfloat16 and recipe.precision == "auto"
+
+    def build_net(self, recipe, **_: object) -> Stand:
+        return Stand(self, "net", recipe=recipe, part="the recipe", tested_in_budget=None)
+
+    def plan_steps(self, net: object, recipe, **_: object) -> object:
+        """A budget: the recipe plans to end its training and one test at ``AIM`` of it."""
+        self.add(net.part, AIM * 60 * recipe.budget)
+        object.__setattr__(net, "tested_in_budget", recipe.tta)
+        return UNKNOWN
+
+    def fixed_steps(self, recipe, steps_per_epoch: int, part: str = "the recipe") -> object:
+        """The recipe's epochs: its steps, small images first."""
+        steps = fixed_steps(recipe, steps_per_epoch)
+        for size, count in ((recipe.low_res_size, steps.low_res),
+                            (32, steps.total - steps.low_res)):  # fmt: skip
+            if count:
+                step = FastNetStep(recipe.widths, size, recipe.batch_size, recipe.channels_last,
+                                   self.bfloat16(recipe))  # fmt: skip
+                self.forecast.steps(part, self.speeds.fast_net_step(step), count, step)
+        self.add(part, steps.total * recipe.batch_size * self.speeds.augment_per_image())
+        return steps
+
+    def evaluate(self, net: object, test_set: object, tta: int, **_: object) -> object:
+        """Testing at a test-time-augmentation level (free when the budget counted it)."""
+        if not isinstance(net, Stand) or not isinstance(test_set, Images):
+            return UNKNOWN
+        if net.tested_in_budget == tta:
+            object.__setattr__(net, "tested_in_budget", None)
+            return UNKNOWN
+        recipe, batch = net.recipe, min(TEST_BATCH, len(test_set))
+        step = FastNetStep(recipe.widths, 32, batch, recipe.channels_last, self.bfloat16(recipe))
+        views = views_per_image(tta) * math.ceil(len(test_set) / batch)
+        self.forecast.steps(net.part, self.speeds.fast_net_view(step), views, step)
+        return UNKNOWN
+
+    def modern_run(self, recipe, train_set: object, test_set: object, **_: object) -> object:
+        """``modern.run``: training on a budget or for epochs, then a test."""
+        net = Stand(self, "net", recipe=recipe, part="ablation study", tested_in_budget=None)
+        if recipe.budget is not None:
+            self.plan_steps(net, recipe)
+        else:
+            self.fixed_steps(recipe, len(train_set) // recipe.batch_size, net.part)
+        self.evaluate(net, test_set, recipe.tta)
+        return Stand(self, "result", net=net)
+
+    # notebook 08
+
+    def start_processes(self, count: int, part: str) -> None:
+        """``count`` fresh interpreters importing torch and the package, sharing the cores."""
+        self.add(part, self.speeds.startup * max(1, count / self.speeds.cores))
+
+    def ddp_training(self, processes: int, argv: list, part: str, in_process: bool = False):
+        """A run of ``distributed/train.py`` with ``processes`` processes, as its options say."""
+        args = ddp_train.parse_args([str(word) for word in argv])
+        recipe = make_classic_recipe("fast", epochs=args.epochs, batch_size=args.batch_size)
+        n_train = args.train_images or SPLIT_SIZES[args.dataset]["train"]
+        n_test = SPLIT_SIZES[args.dataset]["test"]
+        cores = self.speeds.cores
+        threads = args.threads or (cores if in_process else max(1, cores // processes))
+        busy = max(1.0, processes * threads / cores)  # more threads than cores: they take turns
+        local = recipe.batch_size // processes
+        step = self.speeds.net_step(local, threads)
+        per_epoch = n_train // recipe.batch_size
+        steps = recipe.epochs * per_epoch
+        if args.crash_at:  # a crash, then a restart that redoes the crashed epoch
+            epoch, at = ddp_train.parse_crash_at(args.crash_at)
+            steps = (epoch - 1) * per_epoch + at + (recipe.epochs - epoch + 1) * per_epoch
+            self.start_processes(processes, part)
+            for split in ("train", "test"):
+                self.add(part, self.speeds.load[f"{args.dataset}-{split}"] * busy)
+        for split in ("train", "test"):
+            self.add(part, self.speeds.load[f"{args.dataset}-{split}"] * busy)
+        self.add(part, busy * (step.first + (steps - 1) * step.each))
+        slower = step.each / self.speeds.net_step(local).each
+        self.add(part, busy * slower * n_test / processes * self.speeds.net_test_per_image())
+        results = {"world_size": processes, "steps_per_epoch": per_epoch, "batch_size":
+                   recipe.batch_size, "batch_size_per_process": local,
+                   "threads_per_process": threads}  # fmt: skip
+        if args.results:
+            self.ddp_results[Path(str(args.results)).stem] = Results(self, results)
+        return Results(self, results)
+
+    def launch_function(self, function: object, nproc: int, args: tuple, **_: object) -> object:
+        self.start_processes(nproc, "launched processes")
+        if getattr(function, "_target", None) is ddp_train.run:
+            return {0: self.ddp_training(nproc, args[0], "launched processes")}
+        return UNKNOWN
+
+    def run_torchrun(self, nproc: int, script_args, **_: object) -> object:
+        self.start_processes(1, "torchrun runs")  # torchrun itself
+        self.start_processes(nproc, "torchrun runs")
+        self.ddp_training(nproc, list(script_args), "torchrun runs")
+        return UNKNOWN
+
+    def ddp_run_here(self, argv, **_: object) -> object:
+        return self.ddp_training(1, list(argv), "run in the notebook", in_process=True)
 
 
-def gpu(forecast: Forecast, dataset: str, speeds: Speeds) -> None:  # 06
-    load(forecast, dataset, speeds, "train")
-    steps = 3 + GPU_TIMED_STEPS[forecast.profile]
-    machines = [speeds.on_cpu()] + ([speeds] if speeds.device.type != "cpu" else [])
-    for machine in machines:
-        kind = machine.device.type
-        forecast.steps("timed steps", machine.net_step(128), steps, (kind, "net"))
-        wide = machine.wide_net_step(WIDE_NET_WIDTH, 128)
-        forecast.steps("timed steps", wide, steps, (kind, "wide"))
+def is_settings(function: object) -> bool:
+    """A notebook's set-up function of the package: ``notebook_settings``, ``training_settings``."""
+    name, module = getattr(function, "__name__", ""), getattr(function, "__module__", "") or ""
+    return name.endswith("_settings") and module.startswith("cifar_tutorial")
 
 
-def faster_and_better(forecast: Forecast, dataset: str, speeds: Speeds) -> None:  # 07
-    n_train, n_test = SPLIT_SIZES[dataset]
-    smoke = forecast.profile == "smoke"
-    load(forecast, dataset, speeds, "train", "test")
-    for name in ("reference", "fast"):  # the classic curves, tested after every epoch
-        classic = make_classic_recipe(name, epochs=1 if smoke else None)
-        classic_training(forecast, speeds, classic, n_train, "Net curves")
-        forecast.add("Net curves", classic.epochs * n_test * speeds.net_test_per_image())
-    recipe, ablation = modern_recipes(smoke, speeds.device)
-    forecast.add("augmented batches", (n_train // recipe.batch_size) * recipe.batch_size
-                 * speeds.augment_per_image())  # fmt: skip
-    bfloat16 = speeds.autocast_bfloat16 and recipe.precision == "auto"
-    emulated = speeds.device.type == "cpu" and not speeds.autocast_bfloat16
-    for channels_last, in_bfloat16 in ((False, False), (True, False), (True, True)):
-        slow = in_bfloat16 and emulated  # the notebook times one step on a quarter batch
-        batch = recipe.batch_size // 4 if slow else recipe.batch_size
-        step = FastNetStep(recipe.widths, 32, batch, channels_last, in_bfloat16)
-        count = 1 + (1 if slow else STEP_TABLE_STEPS[forecast.profile])
-        forecast.steps("step table", speeds.fast_net_step(step), count, step)
-    modern_run(forecast, speeds, recipe, n_train, n_test, bfloat16, "the recipe")
-    for tta in TTA_VIEWS:  # the notebook tests at every level, the recipe's is counted above
-        if tta != recipe.tta:
-            modern_testing(forecast, speeds, recipe, n_test, bfloat16, "the recipe", tta)
-    trained = ablation_ideas(ablation)  # the ideas whose removal needs a run of its own
-    if ablation.budget is not None:  # the runs share what is left of the notebook's minutes
-        ablation = replace(ablation, budget=ablation_share(forecast.seconds, 1 + len(trained)))
-    n_ablation_test = min(n_test, ABLATION_TEST_IMAGES[forecast.profile])  # fewer test images
-    modern_run(forecast, speeds, ablation, n_train, n_ablation_test, bfloat16, "ablation study")
-    for idea, switch_off in ABLATIONS.items():
-        if idea == "test-time augmentation":
-            modern_testing(forecast, speeds, ablation, n_ablation_test, bfloat16,
-                           "ablation study", 0)  # fmt: skip
-        elif idea in trained:
-            changed = replace(ablation, **switch_off)
-            modern_run(forecast, speeds, changed, n_train, n_ablation_test, bfloat16,
-                       "ablation study")  # fmt: skip
+class Results(dict):
+    """What rank 0 of a run returns: the counts the forecast knows, unknown for the rest."""
+
+    def __init__(self, work: Work, known: dict) -> None:
+        super().__init__(known)
+        self._work = work
+
+    def __missing__(self, key: str) -> Opaque:
+        return Opaque(f"results[{key!r}]", self._work.dry_run)
 
 
-def modern_recipes(smoke: bool, device: torch.device):
-    """Notebook 07's recipe and its ablation runs' recipe, as its set-up cell makes them."""
-    name = "gpu" if device.type == "cuda" else "cpu"
-    preset = make_modern_recipe(name)
-    recipe = make_modern_recipe(
-        name,
-        epochs=SMOKE_07["epochs"] if smoke else None,
-        widths=SMOKE_07["widths"] if smoke else None,
-        batch_size=SMOKE_07["batch_size"] if smoke else None,
-    )
-    recipe = replace(recipe, lr=preset.lr * recipe.batch_size / preset.batch_size)
-    half_widths = ",".join(str(max(1, w // 2)) for w in recipe.widths)
-    budgeted = recipe.budget is not None  # then the ablation runs have budgets too
-    ablation = make_modern_recipe(
-        name,
-        epochs=SMOKE_07["ablation_epochs"] if smoke else (None if budgeted else 1),
-        budget=ABLATION_BUDGET if budgeted else None,
-        widths=SMOKE_07["ablation_widths"] if smoke else half_widths,
-        batch_size=recipe.batch_size,
-        lr=recipe.lr,
-        tta=recipe.tta,
-    )
-    return recipe, ablation
+def views_per_image(tta: int) -> int:
+    """Forward passes per test image at a test-time-augmentation level, as ``tta_logits``
+    makes them (counted on a stand-in network)."""
+    calls = []
 
+    def network(images: torch.Tensor) -> torch.Tensor:
+        calls.append(len(images))
+        return torch.zeros(len(images), CLASSES)
 
-def modern_run(forecast, speeds, recipe, n_train, n_test, bfloat16, part) -> None:
-    """Training and testing one modern-recipe network: its budget, or its epochs' steps."""
-    if recipe.budget is not None:  # the recipe plans to end at AIM of its budget
-        forecast.add(part, AIM * 60 * recipe.budget)
-        return
-    modern_training(forecast, speeds, recipe, n_train, bfloat16, part)
-    modern_testing(forecast, speeds, recipe, n_test, bfloat16, part)
-
-
-def modern_training(forecast, speeds, recipe, n_train, bfloat16, part) -> None:
-    """The training steps of one modern-recipe run, small images first."""
-    total = max(1, round(recipe.epochs * (n_train // recipe.batch_size)))
-    low_res = round(recipe.low_res_fraction * total) if recipe.low_res_size else 0
-    for size, count in ((recipe.low_res_size, low_res), (32, total - low_res)):
-        if count:
-            step = FastNetStep(recipe.widths, size, recipe.batch_size, recipe.channels_last,
-                               bfloat16)  # fmt: skip
-            forecast.steps(part, speeds.fast_net_step(step), count, step)
-    forecast.add(part, total * recipe.batch_size * speeds.augment_per_image())
-
-
-def modern_testing(forecast, speeds, recipe, n_test, bfloat16, part, tta=None) -> None:
-    """Testing one modern-recipe network with ``tta`` (default: the recipe's) views."""
-    views = TTA_VIEWS[recipe.tta if tta is None else tta]
-    batch = min(TEST_BATCH, n_test)
-    step = FastNetStep(recipe.widths, 32, batch, recipe.channels_last, bfloat16)
-    forecast.steps(part, speeds.fast_net_view(step), views * math.ceil(n_test / batch), step)
-
-
-WORK: dict[str, Callable[[Forecast, str, Speeds], None]] = {
-    "01": load_and_normalize,
-    "02": define_a_cnn,
-    "03": loss_and_optimizer,
-    "04": train,
-    "05": test,
-    "06": gpu,
-    "07": faster_and_better,
-}
-"""Each notebook's work, by its number."""
-
-
-def format_seconds(seconds: float) -> str:
-    """``8 s``, ``3 min 05 s``, ``1 h 02 min``."""
-    seconds = round(seconds)
-    if seconds < 60:
-        return f"{seconds} s"
-    if seconds < 3600:
-        return f"{seconds // 60} min {seconds % 60:02d} s"
-    return f"{seconds // 3600} h {seconds % 3600 // 60:02d} min"
+    tta_logits(network, torch.zeros(1, 3, 4, 4), tta)
+    return len(calls)

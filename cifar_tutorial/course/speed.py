@@ -21,6 +21,7 @@ import torch.nn as nn
 
 from ..data import FastLoader, ImageSet
 from ..device import synchronize
+from ..distributed.launch import usable_cores
 
 MIN_TIMED_SECONDS = 0.15  # time at least this long (several steps when one is short)
 MIN_TIMED_STEPS = 3
@@ -97,6 +98,7 @@ class MeasuredSpeeds:
         self.load = load  # seconds per "dataset-split", e.g. "cifar10-train"
         self.figure = figure
         self.native_bfloat16 = cpu_has_fast_bfloat16()
+        self.cores = usable_cores()
         self.autocast_bfloat16 = autocast_dtype(device) is torch.bfloat16
         self.measured_seconds = 0.0
         self._known: dict[object, object] = {}
@@ -140,16 +142,24 @@ class MeasuredSpeeds:
 
         return step
 
-    def net_step(self, batch_size: int) -> StepTime:
-        """A training step of ``Net`` (notebooks 04-07) on ``batch_size`` images."""
+    def net_step(self, batch_size: int, threads: int | None = None) -> StepTime:
+        """A training step of ``Net`` (notebooks 03-08) on ``batch_size`` images, with
+        ``threads`` CPU threads (default: this process's, all the cores)."""
         from ..models import Net
 
         def measure() -> StepTime:
             images, labels = self._batch(batch_size)
             net = Net().to(self.device)
-            return time_steps(self._train_step(net, images, labels), self.device)
+            before = torch.get_num_threads()
+            torch.set_num_threads(threads or before)
+            try:
+                return time_steps(self._train_step(net, images, labels), self.device)
+            finally:
+                torch.set_num_threads(before)
 
-        return self._remember(("net", batch_size), measure)
+        key = ("net", batch_size) if threads in (None, torch.get_num_threads()) else (
+            "net", batch_size, threads)  # fmt: skip
+        return self._remember(key, measure)
 
     def wide_net_step(self, width: int, batch_size: int) -> StepTime:
         """A training step of notebook 06's ``WideNet(width)``."""
