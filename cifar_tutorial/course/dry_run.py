@@ -91,6 +91,9 @@ class Opaque:
     def _unknown(self, *_: object) -> Any:
         raise Unknown(self._name)
 
+    __hash__ = object.__hash__
+    __eq__ = __ne__ = _unknown
+
     __bool__ = __iter__ = __len__ = __lt__ = __le__ = __gt__ = __ge__ = __index__ = _unknown
     __int__ = __float__ = __enter__ = __exit__ = _unknown
 

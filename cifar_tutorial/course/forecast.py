@@ -112,16 +112,24 @@ def read_notebook(number: str, folder: str | Path | None = None) -> NotebookCode
     papermill reads them) and the sources of its other code cells."""
     from . import notebooks
 
-    folder = folder if folder is not None else notebooks.default_notebook_dir()
-    [path] = [p for p in notebooks.numbered_paths(folder) if p.name[:2] == number]
+    path = notebooks.notebook_path(number, folder)
     cells = notebooks.read_notebook(path)["cells"]
     parameters = notebooks.declared_parameters(path)
     return NotebookCode(
         number,
-        {name: ast.literal_eval(found["default"]) for name, found in parameters.items()},
+        {name: literal(found["default"]) for name, found in parameters.items()},
         [notebooks.cell_source(c) for c in cells if c["cell_type"] == "code"
          and "parameters" not in notebooks.cell_tags(c)],
     )  # fmt: skip
+
+
+def literal(text: str) -> object:
+    """A parameter's default as papermill shows it (``"None"``, ``"2"``, ``"'auto'"``);
+    unknown to the dry run when it is not a literal."""
+    try:
+        return ast.literal_eval(text)
+    except (ValueError, SyntaxError):
+        return Opaque(text, None)
 
 
 def forecast_notebook(
@@ -191,6 +199,7 @@ class Loader(Stand):
 
     def set_epoch(self, epoch: int) -> None:
         self._work.classic_epochs(self.batch_size, len(self), "training Net")
+        self._work.epochs_counted += 1
 
 
 class Batches(Loader):
@@ -228,6 +237,7 @@ class Work:
     dataset: str
     dry_run: DryRun | None = None
     last_batch: int | None = None
+    epochs_counted: int = 0
     ddp_results: dict[str, dict] = field(default_factory=dict)
 
     def add(self, part: str, seconds: float) -> None:
@@ -323,7 +333,8 @@ class Work:
         return UNKNOWN
 
     def optimizer_step(self, **_: object) -> object:
-        if self.last_batch:
+        """A step on the batch the network last saw (an epoch of a loader counts its own)."""
+        if self.last_batch and not self.epochs_counted:
             timing = self.speeds.net_step(self.last_batch)
             self.forecast.steps("training steps", timing, 1, ("net", self.last_batch))
         return UNKNOWN
