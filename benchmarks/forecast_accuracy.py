@@ -24,8 +24,8 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
+import threading
 import time
 from collections.abc import Sequence
 from pathlib import Path
@@ -36,6 +36,7 @@ from benchmarks.seed_vs_collection import describe_machine, notebook_timings, ti
 from cifar_tutorial.course import doctor
 from cifar_tutorial.course.collection import find_notebooks, select_notebooks
 from cifar_tutorial.course.forecast import forecast_notebook
+from cifar_tutorial.course.machine import load_average
 from cifar_tutorial.settings import PROFILES
 
 REPO = Path(__file__).resolve().parents[1]
@@ -113,14 +114,49 @@ def markdown(report: dict) -> str:
         f"of training steps and {check['startup_seconds']:.1f} s for a fresh interpreter's "
         "imports.",
     ]
-    if "load_average" in check:
+    if check.get("load_average", {}).get("before") is not None:
         load = check["load_average"]
         lines.append(
             f"Load average (1 min) before the check: {load['before']:.1f}, after the runs: "
             f"{load['after']:.1f} (above 0 means other programs competed for the "
             f"{machine['cpu_count']} cores)."
         )
+    during = check.get("load_average_during_runs")
+    if during:
+        lines.append(
+            f"During the runs (sampled every {LoadSampler.EVERY:g} s): mean {during['mean']:.1f}, "
+            f"from {during['min']:.1f} to {during['max']:.1f}."
+        )
     return "\n".join(lines) + "\n"
+
+
+class LoadSampler:
+    """The 1-minute load average, sampled in the background while the notebooks run."""
+
+    EVERY = 10.0
+
+    def __enter__(self) -> LoadSampler:
+        self.samples: list[float] = []
+        self.stop = threading.Event()
+        self.thread = threading.Thread(target=self.sample, daemon=True)
+        self.thread.start()
+        return self
+
+    def sample(self) -> None:
+        while not self.stop.wait(self.EVERY):
+            value = load_average()
+            if value is not None:
+                self.samples.append(value)
+
+    def __exit__(self, *_: object) -> None:
+        self.stop.set()
+        self.thread.join()
+
+    def summary(self) -> dict[str, float] | None:
+        if not self.samples:
+            return None
+        mean = sum(self.samples) / len(self.samples)
+        return {"mean": mean, "min": min(self.samples), "max": max(self.samples)}
 
 
 def timings_of_run(folder: Path, profile: str) -> dict:
@@ -165,8 +201,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     chosen = select_notebooks(find_notebooks(str(REPO / "notebooks")), args.notebooks)
     numbers = [nb.number for nb in chosen]
     print(f"Measuring and forecasting notebooks {', '.join(numbers)} ({args.profile} profile).")
-    load_before = os.getloadavg()[0]
+    load_before = load_average()
     check = measure_forecast(args.profile, numbers, args.data_root)
+    check["load_average_at_check"] = load_average()
     for number, forecast in check["forecasts"].items():
         print(f"  {number}: {forecast['seconds']:.0f} s predicted")
     if args.from_run:
@@ -174,8 +211,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     else:
         print("Running them with cifar-tutorial run ...", flush=True)
         run_args = argparse.Namespace(notebooks=",".join(numbers), data_root=args.data_root)
-        measured = time_collection(args.profile, run_args)
-    check["load_average"] = {"before": load_before, "after": os.getloadavg()[0]}
+        with LoadSampler() as during:
+            measured = time_collection(args.profile, run_args)
+        check["load_average_during_runs"] = during.summary()
+    check["load_average"] = {"before": load_before, "after": load_average()}
     machine = {**describe_machine(), "cpu_capability": torch.backends.cpu.get_cpu_capability()}
     report = {
         "command": " ".join(["python -m benchmarks.forecast_accuracy", *(argv or sys.argv[1:])]),

@@ -389,6 +389,11 @@ def test_the_benchmark_sets_each_forecast_beside_its_measured_run():
     assert "Machine: Test CPU, 2 cores" in table and "CPU capability AVX2" in table
     assert "| 04_train | 25 s | 20 s | +25% | yes |" in table
     assert "| 05_test | 9 s | not run | - | no |" in table
+    report["check"]["load_average"] = {"before": 0.3, "after": 2.5}
+    report["check"]["load_average_during_runs"] = {"mean": 3.0, "min": 1.0, "max": 5.5}
+    table = bench.markdown(report)
+    assert "Load average (1 min) before the check: 0.3, after the runs: 2.5" in table
+    assert "During the runs (sampled every 10 s): mean 3.0, from 1.0 to 5.5." in table
 
 
 def test_the_benchmark_reads_measured_times_from_a_finished_run_of_its_profile(tmp_path):
