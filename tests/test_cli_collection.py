@@ -1,7 +1,8 @@
 """``cifar-tutorial`` end to end on the real notebooks, in the smoke profile (embedded sample).
 
-The whole collection runs once per test session (about a minute on two cores); every test
-here reads that one run folder. A sweep runs notebook 04 alone for two learning rates.
+The whole collection runs once per test session (``collection_run``, see
+``tests/collection_run.py``; about 2.5 minutes on two cores); every test here reads that one
+run folder. A sweep runs notebook 04 alone for two learning rates.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from pathlib import Path
 
 import papermill
 import pytest
+from collection_run import COLLECTION, SEED, CollectionRun
 
 from cifar_tutorial.course import main
 from cifar_tutorial.data import CLASSES
@@ -21,7 +23,6 @@ from cifar_tutorial.data import CLASSES
 pytestmark = pytest.mark.slow
 
 REPO = Path(__file__).resolve().parents[1]
-COLLECTION = sorted((REPO / "notebooks").glob("[0-9][0-9]_*.ipynb"))
 
 
 def cifar_tutorial(*args: str, cwd: Path = REPO) -> subprocess.CompletedProcess:
@@ -32,22 +33,11 @@ def cifar_tutorial(*args: str, cwd: Path = REPO) -> subprocess.CompletedProcess:
     )  # fmt: skip
 
 
-@pytest.fixture(scope="session")
-def smoke_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[subprocess.CompletedProcess, Path]:
-    """The whole collection in the smoke profile, with one ``-p`` and one ``-f`` value."""
-    assert [p.name[:2] for p in COLLECTION][:6] == ["01", "02", "03", "04", "05", "06"]
-    work = tmp_path_factory.mktemp("cli-collection")
-    (work / "params.yaml").write_text(
-        "epochs: 1  # one pass is enough here\nprint_every: 10\nablation: false  # 07 only\n"
-    )
-    output = work / "runs"
-    result = cifar_tutorial(
-        "run", "--profile", "smoke", "-p", "seed", "3", "-f", str(work / "params.yaml"),
-        "--output-dir", str(output),
-    )  # fmt: skip
-    folders = sorted(output.iterdir())
-    assert len(folders) == 1, result.stdout + result.stderr
-    return result, folders[0]
+@pytest.fixture(scope="module")
+def smoke_run(collection_run: CollectionRun) -> tuple[CollectionRun, Path]:
+    """The whole collection in the smoke profile, with one ``-p`` and one ``-f`` file."""
+    assert [p.name[:2] for p in COLLECTION] == ["01", "02", "03", "04", "05", "06", "07", "08"]
+    return collection_run, collection_run.folder
 
 
 def executed(folder: Path, notebook: str) -> dict:
@@ -86,19 +76,23 @@ def test_summary_holds_parameters_versions_device_times_and_metrics(smoke_run):
     _, folder = smoke_run
     summary = json.loads((folder / "summary.json").read_text())
     assert summary["status"] == "completed" and summary["profile"] == "smoke"
-    assert summary["parameters"] == {"epochs": 1, "print_every": 10, "ablation": False, "seed": 3}
+    assert summary["parameters"] == {
+        "print_every": 10, "ablation": True, "06:device": "cpu", "seed": SEED
+    }  # fmt: skip
     assert set(summary["versions"]) >= {"python", "torch", "torchvision", "cifar_tutorial"}
     assert summary["device"].startswith("cpu")
     assert [e["notebook"] for e in summary["notebooks"]] == [p.stem for p in COLLECTION]
     for entry in summary["notebooks"]:
         assert entry["status"] == "completed" and entry["seconds"] > 0
-        assert entry["parameters"]["seed"] == 3 and entry["parameters"]["profile"] == "smoke"
+        assert entry["parameters"]["seed"] == SEED and entry["parameters"]["profile"] == "smoke"
     results = summary["results"]
     assert 0 < results["final_loss"] < 5
-    assert 0.1 < results["test_accuracy"] < 1  # better than chance even after one pass
+    assert 0.1 < results["test_accuracy"] < 1  # better than chance
     assert list(results["per_class_accuracy"]) == list(CLASSES)
-    trained = next(e for e in summary["notebooks"] if e["notebook"].startswith("04"))
-    assert trained["metrics"]["recipe"]["epochs"] == 1  # the -f value reached the training
+    printed = "".join("".join(o.get("text", "")) for c in executed(folder, "04_train")["cells"]
+                      for o in c.get("outputs", []))  # fmt: skip
+    steps = re.findall(r"^\[1, +(\d+)\] loss", printed, re.MULTILINE)
+    assert steps and all(int(step) % 10 == 0 for step in steps)  # the -f value reached training
 
 
 def test_values_reach_the_notebooks_that_declare_them(smoke_run):
@@ -107,10 +101,10 @@ def test_values_reach_the_notebooks_that_declare_them(smoke_run):
     for path in COLLECTION:
         declared = papermill.inspect_notebook(str(path))
         source = injected(executed(folder, path.stem))
-        assert "seed = 3" in source
-        assert ("epochs = 1" in source) == ("epochs" in declared)
+        assert f"seed = {SEED}" in source
         assert ("print_every = 10" in source) == ("print_every" in declared)
-        assert ("ablation = False" in source) == ("ablation" in declared)
+        assert ("ablation = True" in source) == ("ablation" in declared)
+        assert ('device = "cpu"' in source) == path.name.startswith("06")  # 06:device
         assert (f'checkpoint_path = "{checkpoint}"' in source) == ("checkpoint_path" in declared)
     tested = json.loads((folder / "metrics" / "05_test.json").read_text())
     assert tested["checkpoint_trained_here"] is False  # 05 tested the weights 04 saved

@@ -1,4 +1,8 @@
-"""cifar-tutorial guide: the instructor's guide written from a smoke and a full run."""
+"""cifar-tutorial guide: the instructor's guide written from a smoke and a full run.
+
+Made-up runs of a two-notebook course show each case; the session's real smoke run of the
+collection (``collection_run``) shows that a real run times every notebook there is.
+"""
 
 from __future__ import annotations
 
@@ -192,6 +196,20 @@ def test_an_interrupted_full_run_gives_the_times_it_took_and_the_smoke_run_the_r
     assert "**Time**: 20 s in the smoke profile, not timed in the full profile" in guide
     schedules = guide.split("## Schedules")[1].split("## Notebook by notebook")[0]
     assert "2. Train | explain and run the cells" in schedules and "smoke profile" in schedules
+
+
+def test_the_real_smoke_run_times_every_notebook_of_the_collection(collection_run, tmp_path):
+    full = tmp_path / "runs" / "as-if-full"  # the same times, as a full run: the guide needs one
+    full.mkdir(parents=True)
+    summary = json.loads((collection_run.folder / "summary.json").read_text())
+    (full / "summary.json").write_text(json.dumps({**summary, "profile": "full"}))
+    notebooks = sorted((REPO / "notebooks").glob("[0-9][0-9]_*.ipynb"))
+    guide = write_guide([collection_run.folder, full], tmp_path / "g.md", REPO / "notebooks")
+    rows = [line for line in guide.read_text().splitlines() if line.startswith("| [")]
+    assert len(rows) == len(notebooks) == 8
+    for row, path in zip(rows, notebooks, strict=True):
+        assert path.name in row
+        assert "not in these runs" not in row and "not timed" not in row, row
 
 
 def test_every_problem_quotes_a_row_of_the_reliability_notes():

@@ -215,6 +215,7 @@ def test_student_edition_runs_to_the_end_and_every_check_says_not_yet(path, tmp_
     parameters = {"profile": "smoke"}
     if "ablation" in papermill.inspect_notebook(str(path)):
         parameters["ablation"] = False  # 07's study runs in its other tests; stubs say "not yet"
+        parameters["budget"] = 0.2  # 07's time-budget path (the collection run trains 2 epochs)
     papermill.execute_notebook(
         str(path),
         str(output),
@@ -222,6 +223,7 @@ def test_student_edition_runs_to_the_end_and_every_check_says_not_yet(path, tmp_
         cwd=str(tmp_path),
         kernel_name="python3",
         progress_bar=False,
+        execution_timeout=600,  # seconds per cell: bounds a hang, far above a smoke run's cells
     )
     notebook = nbformat.read(output, as_version=4)
     feedback = check_feedback(notebook)
@@ -237,3 +239,7 @@ def test_student_edition_runs_to_the_end_and_every_check_says_not_yet(path, tmp_
     assert "This notebook ran in" in "".join(
         "".join(shown.get("text", "")) for shown in notebook.cells[-1].get("outputs", [])
     )
+    if "budget" in parameters:  # what it planned and used, whatever the machine's speed
+        outputs = [o for cell in notebook.cells for o in cell.get("outputs", [])]
+        printed = "".join("".join(o.get("text", "")) for o in outputs)
+        assert "budget 0.2 min: measured" in printed and "of the 0.2-minute budget" in printed
