@@ -14,6 +14,8 @@ STAMP := $(VENV)/.installed
 PROFILE ?= full
 RUN_ARGS ?=
 PYTEST_ARGS ?=
+# make test's pytest-xdist workers: while one waits on a kernel or a browser, the other works
+TEST_WORKERS ?= 2
 BENCH_ARGS ?=
 LAB_ARGS ?=
 LINTED := $(wildcard cifar_tutorial tests benchmarks scripts notebooks exercises)
@@ -30,7 +32,7 @@ run: $(STAMP)
 	$(BIN)/cifar-tutorial run --profile $(PROFILE) $(RUN_ARGS)
 
 test: $(STAMP) lint
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadgroup $(PYTEST_ARGS)
 	rm -rf test-artifacts/nbval-home
 	CIFAR_TUTORIAL_PROFILE=smoke CIFAR_TUTORIAL_HOME=$(CURDIR)/test-artifacts/nbval-home \
 	  $(BIN)/python -m pytest --nbval-lax --nbval-current-env -p no:cacheprovider \

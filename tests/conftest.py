@@ -50,15 +50,39 @@ def collection_run(tmp_path_factory: pytest.TempPathFactory) -> CollectionRun:
     return shared_collection_run(folder)
 
 
-@pytest.hookimpl(tryfirst=True)  # before pytest-xdist reads the groups
+# The test modules that read the collection run. Under pytest-xdist (``make test``: ``-n 2
+# --dist loadgroup``) they form one group that one worker runs first, the longest; every other
+# module is a group of its own, so that its module fixtures (JupyterLab, a built site, torchrun
+# runs) start once. A module missing here still sees one run (the lock in collection_run.py),
+# but its worker may wait for the other's.
+READ_THE_COLLECTION_RUN = ("test_notebooks.py", "test_cli_collection.py", "test_guide.py")
+
+
+def xdist_group(nodeid: str) -> str:
+    """The group of a test, by its module (see READ_THE_COLLECTION_RUN)."""
+    module = nodeid.split("::", 1)[0]
+    return "collection-run" if Path(module).name in READ_THE_COLLECTION_RUN else module
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_make_scheduler(config: pytest.Config, log):
+    """``--dist loadgroup`` by module, with the groups above, in collection order.
+
+    pytest-xdist's own loadgroup marks tests by rewriting a node id that pytest 9 no longer
+    reads, so the groups are made here, from the ids, by a scope scheduler.
+    """
+    if config.getvalue("dist") != "loadgroup":
+        return None
+    from xdist.scheduler import LoadScopeScheduling
+
+    class ByGroup(LoadScopeScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            return xdist_group(nodeid)
+
+    config.option.loadscopereorder = False  # the collection order: the longest group first
+    return ByGroup(config, log)
+
+
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Groups for pytest-xdist's ``--dist loadgroup`` (``make test``): the tests that read the
-    collection run share one worker and go first (the longest group); every other module keeps
-    to one worker, so that its module fixtures (JupyterLab, a built site, torchrun runs) start
-    once. Without xdist the marks do nothing, and only the order changes."""
-    for item in items:
-        reads_the_run = "collection_run" in getattr(item, "fixturenames", ())
-        item.add_marker(
-            pytest.mark.xdist_group("collection-run" if reads_the_run else item.path.stem)
-        )
-    items.sort(key=lambda item: "collection_run" not in getattr(item, "fixturenames", ()))
+    """The modules that read the collection run go first (see READ_THE_COLLECTION_RUN)."""
+    items.sort(key=lambda item: xdist_group(item.nodeid) != "collection-run")
