@@ -101,12 +101,13 @@ class Opaque:
         return Opaque(f"{self}/{other}", self._run)
 
     __truediv__ = __rtruediv__ = __add__ = __radd__ = __sub__ = __rsub__ = _combined
-    __mul__ = __rmul__ = __floordiv__ = __neg__ = _combined
+    __mul__ = __rmul__ = __floordiv__ = _combined
 
     def __str__(self) -> str:  # a path or a word in a command line: its name
         return self._name
 
-    __format__ = lambda self, spec: self._name  # noqa: E731
+    def __format__(self, spec: str) -> str:
+        return self._name
 
 
 @dataclass

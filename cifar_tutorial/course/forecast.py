@@ -339,9 +339,9 @@ class Work:
             self.forecast.steps("training steps", timing, 1, ("net", self.last_batch))
         return UNKNOWN
 
-    def timed_for(self, batch_size: int, seconds: float, **_: object) -> object:
-        """A probe that trains for ``seconds`` (and finishes its last step)."""
-        self.add("images/s table", seconds + self.speeds.net_step(batch_size).each)
+    def timed_for(self, seconds: float, **_: object) -> object:
+        """A probe that trains for ``seconds`` (its last step's overshoot is not counted)."""
+        self.add("images/s table", seconds)
         return UNKNOWN
 
     def timed_steps(self, definition, model: object, on: torch.device, steps: int, **_) -> object:
@@ -433,14 +433,14 @@ class Work:
         """``count`` fresh interpreters importing torch and the package, sharing the cores."""
         self.add(part, self.speeds.startup * max(1, count / self.speeds.cores))
 
-    def ddp_training(self, processes: int, argv: list, part: str, in_process: bool = False):
+    def ddp_training(self, processes: int, argv: list, part: str) -> Results:
         """A run of ``distributed/train.py`` with ``processes`` processes, as its options say."""
         args = ddp_train.parse_args([str(word) for word in argv])
         recipe = make_classic_recipe("fast", epochs=args.epochs, batch_size=args.batch_size)
         n_train = args.train_images or SPLIT_SIZES[args.dataset]["train"]
         n_test = SPLIT_SIZES[args.dataset]["test"]
         cores = self.speeds.cores
-        threads = args.threads or (cores if in_process else max(1, cores // processes))
+        threads = args.threads or max(1, cores // processes)  # the cores shared out
         busy = max(1.0, processes * threads / cores)  # more threads than cores: they take turns
         local = recipe.batch_size // processes
         step = self.speeds.net_step(local, threads)
@@ -477,7 +477,7 @@ class Work:
         return UNKNOWN
 
     def ddp_run_here(self, argv, **_: object) -> object:
-        return self.ddp_training(1, list(argv), "run in the notebook", in_process=True)
+        return self.ddp_training(1, list(argv), "run in the notebook")
 
 
 def is_settings(function: object) -> bool:
