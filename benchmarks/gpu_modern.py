@@ -50,6 +50,9 @@ def install(archive: Path, root: Path) -> None:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--archive", type=Path, required=True, help="class-folder .tar.gz")
+    parser.add_argument(
+        "--dataset", default="cifar10", choices=("cifar10", "cifar10-subset"), help="subset: fewer"
+    )
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--recipe", default="gpu", choices=sorted(RECIPES))
     parser.add_argument("--set", nargs="*", default=[], metavar="NAME=VALUE")
@@ -76,8 +79,8 @@ def main(argv: list[str] | None = None) -> int:
         start = time.perf_counter()
         root = Path(scratch)
         install(args.archive, root)
-        train_set = load_split("cifar10", "train", root, download=False)
-        test_set = load_split("cifar10", "test", root, download=False)
+        train_set = load_split(args.dataset, "train", root, download=False)
+        test_set = load_split(args.dataset, "test", root, download=False)
         print(
             f"not timed: extracting and decoding the archive, {time.perf_counter() - start:.1f} s"
         )

@@ -20,7 +20,7 @@ from .validation import check_choice, check_writable_path
 PROFILE_ENV = "CIFAR_TUTORIAL_PROFILE"
 PROFILE_DATASETS = {"full": "cifar10", "smoke": "sample"}
 PROFILES = tuple(PROFILE_DATASETS)
-DATASETS = ("cifar10", "sample")  # the real data set, and the sample shipped in the package
+DATASETS = ("cifar10", "cifar10-subset", "sample")  # the real one, any part of it, the sample
 
 
 def resolve_profile(profile: str | None = None) -> str:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 import os
+import tempfile
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -98,7 +99,7 @@ def check_writable_path(name: str, value: object) -> Path:
     if path.is_dir():
         raise ParameterError(name, value, allowed + " (this is a folder)")
     folder = _nearest_existing(path.parent)
-    if not folder.is_dir() or not os.access(folder, os.W_OK | os.X_OK):
+    if not _can_write(folder):
         raise ParameterError(name, value, allowed)
     return path
 
@@ -110,7 +111,7 @@ def check_writable_dir(name: str, value: object) -> Path:
     if path.exists() and not path.is_dir():
         raise ParameterError(name, value, allowed + " (this is a file)")
     folder = _nearest_existing(path)
-    if not folder.is_dir() or not os.access(folder, os.W_OK | os.X_OK):
+    if not _can_write(folder):
         raise ParameterError(name, value, allowed)
     return path
 
@@ -135,6 +136,15 @@ def _as_path(name: str, value: object, allowed: str) -> Path:
     if isinstance(value, os.PathLike) or (isinstance(value, str) and value.strip()):
         return Path(value).expanduser()
     raise ParameterError(name, value, allowed)
+
+
+def _can_write(folder: Path) -> bool:
+    """A file can really be made in ``folder`` (``os.access`` says yes to root on /proc)."""
+    try:
+        tempfile.TemporaryFile(dir=folder).close()
+    except OSError:
+        return False
+    return True
 
 
 def _nearest_existing(path: Path) -> Path:

@@ -22,15 +22,18 @@ import os
 import re
 import subprocess
 import sysconfig
+import tarfile
 import venv
 from importlib.metadata import distribution
 from pathlib import Path
 
 import pytest
 from packaging.requirements import Requirement
+from tiny_cifar import write_class_folders
 
 from cifar_tutorial.course import bundle
 from cifar_tutorial.course.cli import main
+from cifar_tutorial.data import load
 from cifar_tutorial.errors import ParameterError
 
 REPO = Path(__file__).resolve().parents[1]
@@ -61,8 +64,11 @@ def test_a_kit_without_wheels_has_data_checksums_course_scripts_and_readme(
         kit.steps["downloading the dependencies"] = 1.25
 
     monkeypatch.setattr(bundle, "download_wheels", no_download)
-    archive = tmp_path / "cifar-10-python.tar.gz"
-    archive.write_bytes(b"not really CIFAR-10" * 1000)
+    monkeypatch.setattr(load, "PER_CLASS", {"train": 2, "test": 1})  # a complete copy, in small
+    write_class_folders(tmp_path / "src", {"train": 2, "test": 1})
+    archive = tmp_path / "cifar-10-python.tar.gz"  # class folders, under the official name
+    with tarfile.open(archive, "w:gz") as tar:
+        tar.add(tmp_path / "src", arcname="cifar10")
     kit = tmp_path / "kit"
     args = ["bundle", str(kit), "--data-archive", str(archive), "--no-site",
             "--source", str(REPO)]  # fmt: skip

@@ -53,22 +53,24 @@ def no_network(monkeypatch):
 def test_batches_load_with_their_pixels_and_labels(batches_root):
     root, written = batches_root
     for split in ("train", "test"):
-        data = load_split("cifar10", split, root)
+        data = load_split("cifar10-subset", split, root)
         images, labels = written[split]
         assert torch.equal(data.images, images)
         assert torch.equal(data.labels, labels)
         assert data.images.dtype == torch.uint8 and data.labels.dtype == torch.int64
         assert "official python batches" in data.summary()
-    assert len(load_split("cifar10", "train", root)) == 4 * len(TRAIN_BATCHES)
+    assert len(load_split("cifar10-subset", "train", root)) == 4 * len(TRAIN_BATCHES)
 
 
 def test_classic_path_is_torchvision_cifar10_with_the_same_pixels(batches_root):
     root, written = batches_root
-    dataset = classic_dataset("cifar10", "test", root)
+    dataset = classic_dataset("cifar10-subset", "test", root)
     assert isinstance(dataset, CIFAR10)
     image, label = dataset[3]
     assert image.shape == (3, 32, 32) and label == int(written["test"][1][3])
-    fast_images, _ = next(iter(FastLoader(load_split("cifar10", "test", root), batch_size=4)))
+    fast_images, _ = next(
+        iter(FastLoader(load_split("cifar10-subset", "test", root), batch_size=4))
+    )
     assert torch.allclose(image, fast_images[3], atol=1e-6)
     assert torch.allclose(image, reference_normalize(written["test"][0][3]), atol=1e-6)
 
@@ -78,16 +80,16 @@ def test_a_damaged_batch_file_is_named(batches_root):
     damaged = root / CIFAR10.base_folder / TRAIN_BATCHES[2]
     damaged.write_bytes(damaged.read_bytes()[:-10])
     with pytest.raises(DataCorruptError, match=TRAIN_BATCHES[2]):
-        load_split("cifar10", "train", root)
+        load_split("cifar10-subset", "train", root)
     with pytest.raises(DataCorruptError, match="md5"):
-        classic_dataset("cifar10", "train", root)
+        classic_dataset("cifar10-subset", "train", root)
 
 
 def test_a_missing_batch_file_is_named(batches_root):
     root, _ = batches_root
     (root / CIFAR10.base_folder / "test_batch").unlink()
     with pytest.raises(DataCorruptError, match="test_batch is missing"):
-        load_split("cifar10", "test", root)
+        load_split("cifar10-subset", "test", root)
 
 
 def test_an_archive_on_disk_is_verified_and_extracted(tmp_path, monkeypatch):
@@ -99,7 +101,7 @@ def test_an_archive_on_disk_is_verified_and_extracted(tmp_path, monkeypatch):
     assert find_source(root, download=False) == "official"
     assert (root / CIFAR10.base_folder / TRAIN_BATCHES[0]).is_file()
     assert not [p for p in root.iterdir() if p.name.startswith(".extract-")]
-    assert torch.equal(load_split("cifar10", "test", root).images, written["test"][0])
+    assert torch.equal(load_split("cifar10-subset", "test", root).images, written["test"][0])
 
 
 def test_install_archive_replaces_a_stale_folder(tmp_path, monkeypatch):
@@ -128,7 +130,7 @@ def test_offline_download_fails_within_seconds_saying_what_to_do(tmp_path, no_ne
     root = tmp_path / "empty"
     start = time.perf_counter()
     with pytest.raises(DataUnavailableError) as caught:
-        load_split("cifar10", "train", root)
+        load_split("cifar10-subset", "train", root)
     assert time.perf_counter() - start < 5
     message = str(caught.value)
     assert "could not be downloaded" in message and "cannot reach" in message
@@ -175,7 +177,7 @@ def test_a_download_that_arrives_is_verified_and_installed(tmp_path, monkeypatch
     monkeypatch.setattr(socket, "create_connection", lambda *args, **kwargs: Connection())
     monkeypatch.setattr(official, "download_url", serve)
     root = tmp_path / "data"
-    data = load_split("cifar10", "train", root)
+    data = load_split("cifar10-subset", "train", root)
     assert torch.equal(data.images, written["train"][0])
     assert (root / CIFAR10.filename).is_file()
 
@@ -195,5 +197,5 @@ def test_a_download_cut_off_halfway_leaves_nothing_behind(tmp_path, monkeypatch)
     monkeypatch.setattr(official, "download_url", cut_off)
     root = tmp_path / "data"
     with pytest.raises(DataUnavailableError, match="the download failed: Connection reset"):
-        load_split("cifar10", "train", root)
+        load_split("cifar10-subset", "train", root)
     assert list(root.iterdir()) == []

@@ -222,7 +222,8 @@ def tiny_archive(tmp_path_factory, tiny):
 
 def test_the_gpu_script_dry_runs_on_the_cpu(tiny_archive, tmp_path, capsys):
     out = tmp_path / "gpu.json"
-    argv = ["--archive", str(tiny_archive), "--device", "cpu", "--runs", "2", "--json", str(out),
+    argv = ["--archive", str(tiny_archive), "--dataset", "cifar10-subset", "--device", "cpu",
+            "--runs", "2", "--json", str(out),
             "--warmup-epochs", "0.5", "--target", "0", "--seconds", "600",
             "--set", "widths=8,16,16", "epochs=1", "batch_size=100", "tta=2"]  # fmt: skip
     assert gpu_modern.main(argv) == 0

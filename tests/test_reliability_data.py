@@ -133,12 +133,12 @@ def test_damaged_data_is_named_with_what_is_wrong_and_how_to_fix_it(
     # Each copy first loads well (so a cache exists), then is damaged and loaded again:
     # the cache of the good copy must not hide the damage.
     root = folders_root if damage.harm in (corrupt_image, wrong_size_image) else archive_root[0]
-    load_split("cifar10", "train", root)
-    load_split("cifar10", "test", root)
+    load_split("cifar10-subset", "train", root)
+    load_split("cifar10-subset", "test", root)
     file = damage.harm(root)
     with pytest.raises(DataCorruptError) as caught:
-        load_split("cifar10", "train", root)
-        load_split("cifar10", "test", root)
+        load_split("cifar10-subset", "train", root)
+        load_split("cifar10-subset", "test", root)
     message = str(caught.value)
     assert "\n" not in message
     assert str(file) in message
@@ -151,12 +151,12 @@ def test_damaged_data_is_named_with_what_is_wrong_and_how_to_fix_it(
 
 def test_a_stale_cache_never_stands_in_for_changed_data(folders_root):
     """A cache made from an older copy of the images is rebuilt from the current ones."""
-    before = load_split("cifar10", "train", folders_root)
+    before = load_split("cifar10-subset", "train", folders_root)
     replaced = folders_root / "train" / "frog" / "0012.png"
     new_pixels = torch.full((3, 32, 32), 7, dtype=torch.uint8)
     save_image(new_pixels, replaced)
     with pytest.warns(UserWarning, match=r"Rebuilding the cache folders-train\.pt: the data files"):
-        after = load_split("cifar10", "train", folders_root)
+        after = load_split("cifar10-subset", "train", folders_root)
     index = sorted(p.name for p in (folders_root / "train").rglob("*.png")).index("0012.png")
     assert torch.equal(after.images[index], new_pixels)
     assert not torch.equal(before.images[index], new_pixels)
@@ -176,17 +176,17 @@ DAMAGED_CACHE = {
 @pytest.mark.parametrize("damage", DAMAGED_CACHE.values(), ids=DAMAGED_CACHE.keys())
 def test_a_damaged_cache_is_named_and_rebuilt_never_trusted(damage, archive_root):
     root, written = archive_root
-    load_split("cifar10", "train", root)
+    load_split("cifar10-subset", "train", root)
     path = root / cache.CACHE_DIR_NAME / "official-train.pt"
     harm, reason = damage
     harm(path)
     with pytest.warns(UserWarning, match=f"Rebuilding the cache official-train.pt: {reason}"):
-        rebuilt = load_split("cifar10", "train", root)
+        rebuilt = load_split("cifar10-subset", "train", root)
     assert torch.equal(rebuilt.images, written["train"][0])
     assert torch.equal(rebuilt.labels, written["train"][1])
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # the rebuilt cache is good: read silently
-        load_split("cifar10", "train", root)
+        load_split("cifar10-subset", "train", root)
 
 
 def crash_while_writing(monkeypatch: pytest.MonkeyPatch, error: BaseException) -> None:
@@ -202,17 +202,19 @@ def crash_while_writing(monkeypatch: pytest.MonkeyPatch, error: BaseException) -
 @pytest.mark.filterwarnings("ignore:Rebuilding the cache .* the data files changed")
 @pytest.mark.parametrize("crash", [KeyboardInterrupt(), OSError(28, "No space left on device")])
 def test_a_crash_while_rewriting_the_cache_keeps_the_old_one(folders_root, monkeypatch, crash):
-    good = load_split("cifar10", "test", folders_root)
+    good = load_split("cifar10-subset", "test", folders_root)
     folder = folders_root / cache.CACHE_DIR_NAME
     before = (folder / "folders-test.pt").read_bytes()
     (folders_root / "test" / "dog" / "0005.png").touch()  # the copy changed: rebuild the cache
     crash_while_writing(monkeypatch, crash)
     if isinstance(crash, KeyboardInterrupt):
         with pytest.raises(KeyboardInterrupt):
-            load_split("cifar10", "test", folders_root)
+            load_split("cifar10-subset", "test", folders_root)
     else:  # a cache is an optimisation: the load goes on without writing it
         with pytest.warns(UserWarning, match="Could not write the cache .*No space left"):
-            assert torch.equal(load_split("cifar10", "test", folders_root).images, good.images)
+            assert torch.equal(
+                load_split("cifar10-subset", "test", folders_root).images, good.images
+            )
     monkeypatch.undo()
     assert [p.name for p in folder.iterdir()] == ["folders-test.pt"]  # no half-written file
     assert (folder / "folders-test.pt").read_bytes() == before
@@ -228,11 +230,11 @@ def test_a_crash_while_extracting_leaves_no_half_extracted_batches(archive_root,
 
     monkeypatch.setattr(official, "extract_archive", extract_then_crash)
     with pytest.raises(KeyboardInterrupt):
-        load_split("cifar10", "train", root)
+        load_split("cifar10-subset", "train", root)
     assert sorted(p.name for p in root.iterdir()) == [ARCHIVE]
     monkeypatch.undo()
     trust_official_files(monkeypatch, root.parent / "made", root / ARCHIVE)
-    assert torch.equal(load_split("cifar10", "train", root).images, written["train"][0])
+    assert torch.equal(load_split("cifar10-subset", "train", root).images, written["train"][0])
 
 
 def test_leftovers_of_a_killed_process_are_never_taken_for_data(tmp_path):
@@ -243,4 +245,4 @@ def test_leftovers_of_a_killed_process_are_never_taken_for_data(tmp_path):
     (root / ".extract-a3b4" / BATCHES).mkdir(parents=True)
     (root / ".extract-a3b4" / BATCHES / "data_batch_1").write_bytes(b"\x80\x02 half a batch")
     with pytest.raises(DataUnavailableError, match="downloading is switched off"):
-        load_split("cifar10", "train", root, download=False)
+        load_split("cifar10-subset", "train", root, download=False)

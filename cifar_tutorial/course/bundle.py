@@ -22,15 +22,21 @@ import argparse
 import hashlib
 import os
 import platform
+import re
 import shutil
 import subprocess
 import sys
+import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..errors import ParameterError, TutorialError
+from ..errors import DataCorruptError, ParameterError, TutorialError
 from ..paths import pretty_path, resolve_data_root
+from ..validation import check_existing_dir, check_writable_dir
+from .prefetch import check_archive, checked_archive
 from .text import size_text
 
 TORCH_PACKAGES = ("torch", "torchvision")
@@ -174,17 +180,32 @@ def sha256(path: Path) -> str:
 
 
 def find_archive(data_archive: str | None, data_root: str | None, no_data: bool) -> Path | None:
-    """The archive to put in the kit: the one given, else the official archive in the data
-    root; ``None`` when there is none (or with ``--no-data``)."""
+    """The archive to put in the kit, checked to be a complete CIFAR-10 (official, or class
+    folders): the one given, else the official archive in the data root; ``None`` when there
+    is none (or with ``--no-data``)."""
     if no_data:
+        if data_archive is not None:
+            raise ParameterError("--no-data", "with --data-archive", "one of the two")
         return None
     if data_archive is not None:
-        path = Path(data_archive).expanduser()
-        if not path.is_file():
-            raise ParameterError("--data-archive", data_archive, "an existing .tar.gz file")
-        return path
+        return checked_archive("--data-archive", data_archive)[0]
+    if data_root is not None:
+        check_existing_dir("--data-root", data_root)
     official = resolve_data_root(data_root) / OFFICIAL_ARCHIVE
-    return official if official.is_file() else None
+    if official.is_file():
+        return checked_archive("--data-archive", str(official))[0]  # its default
+    return None
+
+
+def check_options(platforms: list[str], python_version: str | None) -> None:
+    """The tags pip is given, in the forms it accepts, before anything is written."""
+    for tag in platforms:
+        if not re.fullmatch(r"[a-z0-9_.]+", tag):
+            raise ParameterError("--platform", tag, "a pip platform tag such as win_amd64, "
+                                 "macosx_11_0_arm64, manylinux2014_x86_64")  # fmt: skip
+    if python_version is not None and not re.fullmatch(r"3(\.\d{1,2})?", python_version):
+        raise ParameterError("--python-version", python_version, "a Python 3 version X.Y, "
+                             "such as 3.11")  # fmt: skip
 
 
 def copy_course(kit: Kit, source: Path) -> None:
@@ -322,15 +343,51 @@ def bundle_command(
     """Write the kit into ``folder``; print what it holds."""
     if torch_cpu and without_torch:
         raise ParameterError("--torch-cpu", "with --without-torch", "one of the two")
+    target = check_writable_dir("DIR", folder)
+    check_options(platforms or [], python_version)
     repository = find_source(source)
     archive = find_archive(data_archive, data_root, no_data)
-    kit = Kit(Path(folder).expanduser())
-    kit.folder.mkdir(parents=True, exist_ok=True)
+    print(f"Writing the offline kit into {pretty_path(target)} ...", flush=True)
+    with kit_in_progress(target) as kit:
+        build_kit(kit, repository, archive, platforms=platforms or [],
+                  python_version=python_version, torch_cpu=torch_cpu,
+                  without_torch=without_torch, find_links=find_links or [],
+                  no_index=no_index, no_site=no_site)  # fmt: skip
+    print(f"The kit is ready: {pretty_path(target)}, {size_text(folder_size(target), decimals=0)}"
+          "; see its README.md.")  # fmt: skip
+    return 0
+
+
+@contextmanager
+def kit_in_progress(target: Path) -> Iterator[Kit]:
+    """A :class:`Kit` written in a scratch folder inside ``target``, moved into ``target``
+    only when complete: a failure or Ctrl-C leaves no partial kit (and no ``target`` that
+    was not there before)."""
+    created = [p for p in (target, *target.parents) if not p.exists()]
+    target.mkdir(parents=True, exist_ok=True)
+    scratch = Path(tempfile.mkdtemp(prefix=".kit-in-progress-", dir=target))
+    try:
+        yield Kit(scratch)
+        for entry in sorted(scratch.iterdir()):
+            old = target / entry.name
+            if old.is_dir() and not old.is_symlink():
+                shutil.rmtree(old)
+            os.replace(entry, old)
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+        if not (target / "README.md").is_file():
+            for path in created:  # nearest first, then the parents made for it
+                shutil.rmtree(path, ignore_errors=True)
+
+
+def build_kit(kit: Kit, repository: Path, archive: Path | None, *, platforms: list[str],
+              python_version: str | None, torch_cpu: bool, without_torch: bool,
+              find_links: list[str], no_index: bool, no_site: bool) -> None:  # fmt: skip
+    """Every part of the kit, in ``kit.folder``."""
     start = time.perf_counter()
-    print(f"Writing the offline kit into {pretty_path(kit.folder)} ...", flush=True)
-    download_wheels(kit, repository, platforms=platforms or [], python_version=python_version,
+    download_wheels(kit, repository, platforms=platforms, python_version=python_version,
                     torch_cpu=torch_cpu, without_torch=without_torch,
-                    find_links=find_links or [], no_index=no_index)  # fmt: skip
+                    find_links=find_links, no_index=no_index)  # fmt: skip
     copy_data(kit, archive)
     kit.timed("copying notebooks and documents", copy_course, kit, repository)
     if no_site:
@@ -339,13 +396,11 @@ def bundle_command(
         build_site(kit, repository)
     write_scripts(kit)
     kit.steps["all of it"] = time.perf_counter() - start
-    size = write_readme(kit, platforms or [], python_version)
+    write_readme(kit, platforms, python_version)
     for name, seconds in kit.steps.items():
         print(f"  {name}: {seconds:.1f} s")
     for note in kit.notes:
         print(f"  note: {note}")
-    print(f"The kit is ready: {pretty_path(kit.folder)}, {size}; see its README.md.")
-    return 0
 
 
 def verify_checksums(folder: Path) -> list[str]:
@@ -372,14 +427,28 @@ def verify_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """``python -m cifar_tutorial.course.bundle verify DIR``: the install scripts' check."""
-    bad = verify_checksums(verify_parser().parse_args(argv).folder)
+    """``python -m cifar_tutorial.course.bundle verify DIR``: the install scripts' check of
+    the kit's ``data/``: every file's checksum, then each archive opened as a complete
+    CIFAR-10 (as ``bundle`` checked it), each problem on one line naming the file."""
+    folder = verify_parser().parse_args(argv).folder
+    if not (folder / "SHA256SUMS").is_file():
+        print(f"{folder}: no SHA256SUMS there; give the kit's data/ folder", file=sys.stderr)
+        return 1
+    bad = verify_checksums(folder)
     for name in bad:
-        print(f"{name}: damaged or missing (its SHA-256 is not the one in SHA256SUMS); copy "
-              "the kit again", file=sys.stderr)  # fmt: skip
-    if not bad:
-        print("CIFAR-10 archive: checksum verified.")
-    return 1 if bad else 0
+        print(f"{folder / name}: damaged or missing (its SHA-256 is not the one in SHA256SUMS); "
+              "copy the kit again", file=sys.stderr)  # fmt: skip
+    if bad:
+        return 1
+    for archive in sorted(folder.glob("*.tar.gz")):
+        try:
+            check_archive(archive)
+        except DataCorruptError as error:
+            print(f"{error} Copy the kit again, or bundle it with a complete archive.",
+                  file=sys.stderr)  # fmt: skip
+            return 1
+    print("CIFAR-10 archive: checksum verified, a complete CIFAR-10.")
+    return 0
 
 
 if __name__ == "__main__":

@@ -79,9 +79,16 @@ def add_run_options(parser: argparse.ArgumentParser) -> None:
     )
 
 
+class OneLineParser(argparse.ArgumentParser):
+    """argparse's own errors (an unknown option, a missing value) on one line too, exit 2."""
+
+    def error(self, message: str):
+        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The parser of the whole command line."""
-    parser = argparse.ArgumentParser(
+    parser = OneLineParser(
         prog="cifar-tutorial",
         description="Run the cifar-tutorial notebooks with papermill, and prepare a machine.",
         epilog=EXAMPLES,

@@ -19,7 +19,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..errors import TutorialError
+from ..errors import ParameterError, TutorialError
 from ..paths import pretty_path, resolve_data_root, tutorial_home
 from ..settings import PROFILES
 from .machine import load_average
@@ -228,7 +228,8 @@ def check_cifar10(data_root: str | None, measured: Measured) -> list[Finding]:
             Finding(
                 "fail",
                 f"data cifar10 in {pretty_path(root)}: {error}",
-                "cifar-tutorial prefetch --from-archive FILE installs a fresh copy",
+                "cifar-tutorial prefetch (a download) or cifar-tutorial prefetch --from-archive "
+                "FILE installs a complete copy",
             )
         ]
     return [
@@ -385,7 +386,13 @@ def doctor_command(
     data_root: str | None = None, notebook_dir: str | None = None, forecast: bool = True
 ) -> int:
     """Print every finding (and the forecast); exit code 1 when something would stop the
-    course from working."""
+    course from working. An option naming no folder is refused first, in one line."""
+    if data_root and Path(data_root).expanduser().is_file():
+        raise ParameterError("--data-root", data_root, "the path of a folder (this is a file)")
+    if notebook_dir is not None:
+        from .collection import find_notebooks
+
+        find_notebooks(notebook_dir)  # names --notebook-dir and what it must hold
     measured = Measured()
     findings = []
     for check in (

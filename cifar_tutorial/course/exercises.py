@@ -6,6 +6,7 @@ from pathlib import Path
 
 from ..errors import ParameterError
 from ..paths import pretty_path
+from ..validation import check_writable_dir
 from .notebooks import notebook_folder
 from .student_edition import differences, write_student_edition
 
@@ -20,6 +21,8 @@ def exercises_command(
     target = Path(output_dir) if output_dir is not None else source.parent / "exercises"
     if target.exists() and not target.is_dir():
         raise ParameterError("--output-dir", str(target), "a folder (made if missing)")
+    if not check:
+        check_writable_dir("--output-dir", target)
     if check:
         found = differences(source, target)
         for line in found:

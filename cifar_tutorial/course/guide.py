@@ -23,6 +23,7 @@ from typing import Any
 from ..errors import ParameterError, TutorialError
 from ..paths import pretty_path
 from ..settings import PROFILES as SETTINGS_PROFILES
+from ..validation import check_writable_path
 from .lessons import Lesson, read_lessons
 from .notebooks import notebook_folder
 from .schedule import (
@@ -667,6 +668,8 @@ def write_guide(
     notebook_dir: str | os.PathLike | None = None,
 ) -> Path:
     """Write the guide from the given run folders; return its path."""
+    if output is not None:
+        check_writable_path("-o", output)  # before the runs are read
     notebooks = notebook_folder(notebook_dir)
     lessons = read_lessons(notebooks)
     checkout = notebooks.resolve().parent

@@ -2,8 +2,11 @@
 
 Without ``--from-archive`` it downloads the official release (or finds it already there).
 With it, it installs an archive already on disk: the official ``cifar-10-python.tar.gz``
-(checked against its md5 sum) or a ``.tar.gz`` of ``train/`` and ``test/`` class folders.
+(checked against its md5 sum) or a ``.tar.gz`` of ``train/`` and ``test/`` class folders
+(checked to hold all 60,000 photos, 5,000 and 1,000 per class, before anything is extracted).
 Either way both splits are then decoded once, which verifies every file and fills the cache.
+:func:`check_archive` is also ``bundle``'s check of the archive it puts in a kit, and the
+kit's install scripts' (``python -m cifar_tutorial.course.bundle verify``).
 """
 
 from __future__ import annotations
@@ -12,23 +15,29 @@ import os
 import shutil
 import tarfile
 import tempfile
+from collections import Counter
 from pathlib import Path
 
-from ..data import folders, load_splits, official
-from ..data.load import find_source
-from ..errors import DataCorruptError
+from torchvision.datasets.utils import check_integrity
+
+from ..data import CLASSES, SPLITS, folders, load_splits, official
+from ..data.load import check_complete, find_source
+from ..errors import DataCorruptError, ParameterError, first_line
 from ..paths import default_data_root, pretty_path
 from ..validation import check_existing_file, check_writable_dir
 from .preflight import has_copy
 
+ARCHIVES = (
+    f"a complete CIFAR-10 archive: the official {official.ARCHIVE_NAME} or a .tar.gz of train/ "
+    "and test/ class folders with 5,000 and 1,000 photos per class"
+)
+"""What ``--from-archive`` and ``bundle --data-archive`` accept, for their messages."""
 
-def archive_layout(archive: Path) -> tuple[str, str]:
-    """``("official", "")`` or ``("folders", prefix)``: what ``archive`` holds and where."""
-    try:
-        with tarfile.open(archive) as tar:
-            names = [name.removeprefix("./") for name in tar.getnames()]
-    except (tarfile.TarError, OSError, EOFError) as error:
-        raise DataCorruptError(f"{archive} is not a readable .tar.gz archive ({error}).") from None
+
+def archive_layout(archive: Path, names: list[str] | None = None) -> tuple[str, str]:
+    """``("official", "")`` or ``("folders", prefix)``: what ``archive`` holds and where
+    (from its list of files, ``names`` when already read); anything else is refused."""
+    names = archive_names(archive) if names is None else names
     tops = {name.split("/")[0] for name in names}
     if official.BATCHES_DIR in tops:
         return "official", ""
@@ -36,9 +45,54 @@ def archive_layout(archive: Path) -> tuple[str, str]:
         if {f"{prefix}train", f"{prefix}test"} <= {name.rstrip("/") for name in names}:
             return "folders", prefix
     raise DataCorruptError(
-        f"{archive} holds neither {official.BATCHES_DIR}/ (the official {official.ARCHIVE_NAME}) "
-        "nor train/ and test/ class folders. Use one of those two archives."
+        f"{pretty_path(archive)} holds neither {official.BATCHES_DIR}/ (the official "
+        f"{official.ARCHIVE_NAME}) nor train/ and test/ class folders."
     )
+
+
+def archive_names(archive: Path) -> list[str]:
+    """The paths in ``archive``; one line naming it when it is not a readable .tar.gz."""
+    try:
+        with tarfile.open(archive) as tar:
+            return [name.removeprefix("./") for name in tar.getnames()]
+    except (tarfile.TarError, OSError, EOFError, ValueError) as error:
+        raise DataCorruptError(
+            f"{pretty_path(archive)} is not a readable .tar.gz archive ({first_line(error)})."
+        ) from None
+
+
+def check_archive(archive: Path) -> tuple[str, str]:
+    """:func:`archive_layout` of a complete CIFAR-10 archive, else :class:`DataCorruptError`
+    naming the file and what is wrong: the official archive must have its md5 sum, a
+    class-folder archive every photo of both splits (counted from its list of files:
+    nothing is extracted)."""
+    if check_integrity(str(archive), official.CIFAR10.tgz_md5):
+        return "official", ""
+    names = archive_names(archive)
+    kind, prefix = archive_layout(archive, names)
+    if kind == "official":
+        raise DataCorruptError(
+            f"{pretty_path(archive)} holds {official.BATCHES_DIR}/ but is not the official "
+            f"{official.ARCHIVE_NAME}: its md5 sum differs (cut off, or changed)."
+        )
+    photos = Counter(
+        tuple(name[len(prefix) :].split("/")[:2])
+        for name in names
+        if name.startswith(prefix) and name.lower().endswith(folders.IMAGE_SUFFIXES)
+    )
+    for split in SPLITS:
+        check_complete([photos[split, c] for c in CLASSES], split, pretty_path(archive))
+    return kind, prefix
+
+
+def checked_archive(option: str, value: str) -> tuple[Path, str, str]:
+    """``value`` as an existing, complete CIFAR-10 archive, with what :func:`check_archive`
+    says it holds; else one line naming ``option``, the file and what is wrong with it."""
+    archive = check_existing_file(option, value)
+    try:
+        return archive, *check_archive(archive)
+    except DataCorruptError as error:
+        raise ParameterError(option, value, f"{ARCHIVES} ({error})") from None
 
 
 def install_folders_archive(archive: Path, prefix: str, root: Path) -> None:
@@ -62,8 +116,7 @@ def prefetch_command(data_root: str | None = None, from_archive: str | None = No
     """Fetch or install CIFAR-10 under ``data_root``, decode it once, say where it is."""
     root = check_writable_dir("--data-root", data_root) if data_root else default_data_root()
     if from_archive:
-        archive = check_existing_file("--from-archive", from_archive)
-        kind, prefix = archive_layout(archive)
+        archive, kind, prefix = checked_archive("--from-archive", from_archive)
         print(f"Installing {pretty_path(archive)} into {pretty_path(root)} ...", flush=True)
         if kind == "official":
             official.install_archive(archive, root)

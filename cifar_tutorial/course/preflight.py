@@ -11,8 +11,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from ..data import folders, official
-from ..data.load import find_source
+from ..data import CLASSES, SPLITS, folders, official
+from ..data.load import check_complete, find_source
 from ..errors import DataUnavailableError
 from ..paths import pretty_path, resolve_data_root
 from ..settings import resolve_dataset
@@ -23,10 +23,12 @@ def ensure_data(profile: str, values: dict[str, Any]) -> str:
 
     For the full profile this looks under ``data_root`` (or the default data root), extracts
     an official archive found there, and downloads CIFAR-10 when nothing is on disk: offline
-    that fails fast with :class:`~cifar_tutorial.errors.DataUnavailableError`.
+    that fails fast with :class:`~cifar_tutorial.errors.DataUnavailableError`. A class-folder
+    copy must be complete for ``cifar10`` (its files are counted, in well under a second), so
+    that a partial copy is refused here and not in the first notebook.
     """
     dataset = resolve_dataset(values.get("dataset"), profile)
-    if dataset != "cifar10":
+    if dataset == "sample":
         return f"{dataset} (embedded in the package)"
     root = resolve_data_root(values.get("data_root"))
     if not has_copy(root):
@@ -34,12 +36,15 @@ def ensure_data(profile: str, values: dict[str, Any]) -> str:
     try:
         if find_source(root, download=True) == "folders":
             folders.check_tree(root)
+            for split in SPLITS if dataset == "cifar10" else ():
+                counts = [len(folders.image_files(root / split / c)) for c in CLASSES]
+                check_complete(counts, split, pretty_path(root))
     except DataUnavailableError as error:
         raise DataUnavailableError(
             f"{error} On the command line: cifar-tutorial run --profile smoke "
             "(make run PROFILE=smoke)."
         ) from None
-    return f"cifar10 in {pretty_path(root)}"
+    return f"{dataset} in {pretty_path(root)}"
 
 
 def has_copy(root: Path) -> bool:

@@ -10,11 +10,11 @@ from torchvision import transforms
 from torchvision.datasets import CIFAR10, ImageFolder
 from torchvision.transforms.functional import to_pil_image
 
-from ..paths import resolve_data_root
+from ..paths import pretty_path, resolve_data_root
 from ..validation import check_choice
 from . import folders, official
 from .imageset import CLASSES
-from .load import DATASETS, SPLITS, find_source
+from .load import DATASETS, SPLITS, check_complete, find_source
 from .sample import load_sample
 from .stats import REFERENCE_MEAN, REFERENCE_STD
 
@@ -48,9 +48,14 @@ def classic_dataset(
     root = resolve_data_root(data_root)
     if find_source(root, download) == "official":
         official.verify_batches(root)  # names a missing or damaged file, unlike CIFAR10's error
-        return CIFAR10(str(root), train=(split == "train"), transform=transform, download=False)
-    folders.check_tree(root)
-    return ImageFolder(str(root / split), transform=transform)
+        data = CIFAR10(str(root), train=(split == "train"), transform=transform, download=False)
+    else:
+        folders.check_tree(root)
+        data = ImageFolder(str(root / split), transform=transform)
+    if dataset == "cifar10":
+        check_complete(torch.bincount(torch.tensor(data.targets), minlength=10).tolist(), split,
+                       pretty_path(root))  # fmt: skip
+    return data
 
 
 class TensorImageDataset(Dataset):

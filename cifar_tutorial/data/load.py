@@ -5,16 +5,19 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from ..errors import DataUnavailableError
+import torch
+
+from ..errors import DataCorruptError, DataUnavailableError
 from ..paths import pretty_path, resolve_data_root
 from ..settings import DATASETS
 from ..validation import check_bool, check_choice
 from . import folders, official
 from .cache import cache_file, cached_tensors
-from .imageset import ImageSet
+from .imageset import CLASSES, ImageSet
 from .sample import load_sample
 
 SPLITS = ("train", "test")
+PER_CLASS = {"train": 5000, "test": 1000}  # CIFAR-10: 50,000 training and 10,000 test photos
 
 
 def load_split(
@@ -28,7 +31,9 @@ def load_split(
     ``dataset="cifar10"`` looks in ``data_root`` (default ``$CIFAR10_ROOT`` or
     ``~/.cache/cifar-tutorial/data``) for the official batches, the official archive, or
     class folders, in that order; with none there it downloads (when ``download``).
-    ``dataset="sample"`` needs no data folder at all.
+    A ``"cifar10"`` split must be complete (:func:`check_complete`); ``"cifar10-subset"``
+    reads the same sources with any number of photos. ``dataset="sample"`` needs no data
+    folder at all.
     """
     dataset = check_choice("dataset", dataset, DATASETS)
     split = check_choice("split", split, SPLITS)
@@ -47,6 +52,8 @@ def load_split(
         module.fingerprint(root, split),
         lambda: decode(root, split),
     )
+    if dataset == "cifar10":
+        check_complete(torch.bincount(labels, minlength=10).tolist(), split, pretty_path(root))
     return ImageSet(images, labels, split, f"{label} in {pretty_path(root)}")
 
 
@@ -58,6 +65,19 @@ def load_splits(
         load_split(dataset, "train", data_root, download),
         load_split(dataset, "test", data_root, download),
     )
+
+
+def check_complete(counts: list[int], split: str, where: str) -> None:
+    """Refuse a CIFAR-10 split whose photos per class (``counts``) are not the full count."""
+    odd = [f"{c} {n:,}" for c, n in zip(CLASSES, counts, strict=True) if n != PER_CLASS[split]]
+    if odd:
+        raise DataCorruptError(
+            f"The {split} split of CIFAR-10 in {where} is incomplete: {sum(counts):,} photos "
+            f"instead of {PER_CLASS[split] * 10:,}, {PER_CLASS[split]:,} per class (has: "
+            f"{', '.join(odd)}). Get a complete copy with `cifar-tutorial prefetch` (a download, "
+            "or --from-archive FILE), try the sample with dataset='sample', or read a subset on "
+            "purpose with dataset='cifar10-subset'."
+        )
 
 
 def find_source(root: Path, download: bool = True) -> str:
