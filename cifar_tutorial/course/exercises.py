@@ -22,7 +22,7 @@ def exercises_command(
     if target.exists() and not target.is_dir():
         raise ParameterError("--output-dir", str(target), "a folder (made if missing)")
     if not check:
-        check_writable_dir("--output-dir", target)
+        check_writable_dir("--output-dir", str(target))
     if check:
         found = differences(source, target)
         for line in found:

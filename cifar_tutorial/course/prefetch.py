@@ -21,15 +21,16 @@ from pathlib import Path
 from torchvision.datasets.utils import check_integrity
 
 from ..data import CLASSES, SPLITS, folders, load_splits, official
-from ..data.load import check_complete, find_source
-from ..errors import DataCorruptError, ParameterError, first_line
+from ..data import load as data_load
+from ..data.load import find_source
+from ..errors import DataCorruptError, ParameterError
 from ..paths import default_data_root, pretty_path
 from ..validation import check_existing_file, check_writable_dir
 from .preflight import has_copy
 
 ARCHIVES = (
-    f"a complete CIFAR-10 archive: the official {official.ARCHIVE_NAME} or a .tar.gz of train/ "
-    "and test/ class folders with 5,000 and 1,000 photos per class"
+    f"a complete CIFAR-10 archive (the official {official.ARCHIVE_NAME}, or a .tar.gz of train/ "
+    "and test/ class folders with 5,000 and 1,000 photos per class)"
 )
 """What ``--from-archive`` and ``bundle --data-archive`` accept, for their messages."""
 
@@ -55,9 +56,10 @@ def archive_names(archive: Path) -> list[str]:
     try:
         with tarfile.open(archive) as tar:
             return [name.removeprefix("./") for name in tar.getnames()]
-    except (tarfile.TarError, OSError, EOFError, ValueError) as error:
+    except (tarfile.TarError, OSError, EOFError, ValueError):
         raise DataCorruptError(
-            f"{pretty_path(archive)} is not a readable .tar.gz archive ({first_line(error)})."
+            f"{pretty_path(archive)} is not a readable .tar.gz archive (cut off, or another kind "
+            "of file)."
         ) from None
 
 
@@ -81,7 +83,13 @@ def check_archive(archive: Path) -> tuple[str, str]:
         if name.startswith(prefix) and name.lower().endswith(folders.IMAGE_SUFFIXES)
     )
     for split in SPLITS:
-        check_complete([photos[split, c] for c in CLASSES], split, pretty_path(archive))
+        counts, full = [photos[split, c] for c in CLASSES], data_load.PER_CLASS[split]
+        if counts != [full] * len(CLASSES):
+            has = ", ".join(f"{c} {n:,}" for c, n in zip(CLASSES, counts, strict=True) if n != full)
+            raise DataCorruptError(
+                f"{pretty_path(archive)} is incomplete: its {split}/ holds {sum(counts):,} photos "
+                f"instead of {full * len(CLASSES):,}, {full:,} per class (has: {has})."
+            )
     return kind, prefix
 
 
@@ -92,7 +100,8 @@ def checked_archive(option: str, value: str) -> tuple[Path, str, str]:
     try:
         return archive, *check_archive(archive)
     except DataCorruptError as error:
-        raise ParameterError(option, value, f"{ARCHIVES} ({error})") from None
+        what = str(error).removeprefix(f"{pretty_path(archive)} ").rstrip(".")
+        raise ParameterError(option, value, f"{ARCHIVES}; this one {what}") from None
 
 
 def install_folders_archive(archive: Path, prefix: str, root: Path) -> None:
