@@ -83,6 +83,11 @@ def pytest_xdist_make_scheduler(config: pytest.Config, log):
     return ByGroup(config, log)
 
 
+@pytest.hookimpl(tryfirst=True)  # before -m selects by marks
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """The modules that read the collection run go first (see READ_THE_COLLECTION_RUN)."""
+    """Every test that reads the collection run is ``slow`` (``-m "not slow"`` never starts
+    it); the modules that read it go first (see READ_THE_COLLECTION_RUN)."""
+    for item in items:
+        if "collection_run" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.slow)
     items.sort(key=lambda item: xdist_group(item.nodeid) != "collection-run")

@@ -198,6 +198,7 @@ def test_an_interrupted_full_run_gives_the_times_it_took_and_the_smoke_run_the_r
     assert "2. Train | explain and run the cells" in schedules and "smoke profile" in schedules
 
 
+@pytest.mark.slow
 def test_the_real_smoke_run_times_every_notebook_of_the_collection(collection_run, tmp_path):
     full = tmp_path / "runs" / "as-if-full"  # the same times, as a full run: the guide needs one
     full.mkdir(parents=True)
