@@ -32,7 +32,7 @@ import torch.nn as nn
 from torch.nn.parallel import DistributedDataParallel
 
 from ..data import ImageSet, load_split
-from ..errors import CheckpointError, TrainingDivergedError, TutorialError
+from ..errors import CheckpointError, ParameterError, TrainingDivergedError, TutorialError
 from ..files import atomic_write
 from ..models import Net
 from ..paths import artifacts_dir, pretty_path
@@ -185,7 +185,7 @@ def train(args: argparse.Namespace, device: torch.device) -> dict[str, Any]:
         "snapshot": str(snapshot_path),
     }
     if rank == 0 and args.results:
-        write_json(Path(args.results).expanduser(), results)
+        atomic_write(Path(args.results).expanduser(), json.dumps(results, indent=1) + "\n")
     return results if rank == 0 else {}
 
 
@@ -255,8 +255,6 @@ def parse_crash_at(text: str | None) -> tuple[int, int] | None:
     """``"2:5"`` -> ``(2, 5)``: epoch 2, step 5 (both counted from 1)."""
     if text is None:
         return None
-    from ..errors import ParameterError
-
     try:
         epoch, step = (int(part) for part in text.split(":"))
     except ValueError:
@@ -273,11 +271,6 @@ def crash_once(rank: int, world_size: int, epoch: int, step: int) -> None:
     print(f"[rank {rank}] crashing on purpose in epoch {epoch + 1}, step {step + 1}",
           file=sys.stderr, flush=True)  # fmt: skip
     os.kill(os.getpid(), signal.SIGKILL)
-
-
-def write_json(path: Path, value: dict[str, Any]) -> None:
-    """Write ``value`` as JSON atomically (temporary file, then rename)."""
-    atomic_write(path, json.dumps(value, indent=1) + "\n")
 
 
 def _collective_device() -> torch.device:
