@@ -6,14 +6,20 @@ recipe, with the profile's settings), for several seeds, and prints for each the
 that :mod:`cifar_tutorial.checks.on_track` states. Run it alone on the machine::
 
     python -m benchmarks.on_track_ranges --profiles full smoke --notebooks 04 07 --seeds 0 1 2
+
+With ``--write`` it also stores the measured losses and accuracies in
+``cifar_tutorial/checks/on_track_ranges.json`` (each range keeps its margin); the times there
+come from the quiet measurements of docs/benchmarks.md and are left as they are.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import statistics
 import time
 from dataclasses import replace
+from pathlib import Path
 
 import torch
 
@@ -73,6 +79,23 @@ def spread(values: list[float], scale: float = 1.0, digits: int = 3) -> str:
     return f"{statistics.mean(shown):.{digits}f} ({min(shown):.{digits}f}-{max(shown):.{digits}f})"
 
 
+RANGES = Path(__file__).parents[1] / "cifar_tutorial" / "checks" / "on_track_ranges.json"
+
+
+def write_ranges(measured: dict[tuple[str, str], list[float]], seeds: list[int]) -> None:
+    """Store each ``(json key, measure): values`` as its range's min, max and description."""
+    stored = json.loads(RANGES.read_text())
+    over = f"over seeds {', '.join(map(str, seeds))}"
+    for (key, measure), values in measured.items():
+        low, high = min(values), max(values)
+        shown = f"{100 * low:.1f}-{100 * high:.1f}%" if measure == "accuracy" else \
+            f"{low:.3f}-{high:.3f}"  # fmt: skip
+        stored["ranges"][key][measure].update(min=round(low, 3), max=round(high, 3),
+                                              measured=f"{shown} {over}")  # fmt: skip
+    RANGES.write_text(json.dumps(stored, indent=2) + "\n")
+    print(f"wrote {len(measured)} ranges to {RANGES}")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
@@ -81,11 +104,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--notebooks", nargs="+", default=["04", "07"], choices=["04", "07"])
     parser.add_argument("--seeds", nargs="+", type=int, default=[0, 1, 2])
     parser.add_argument("--device", default="cpu")
+    parser.add_argument(
+        "--write",
+        action="store_true",
+        help="store the losses and accuracies in checks/on_track_ranges.json",
+    )
     args = parser.parse_args(argv)
     device = pick_device(args.device)
     print(f"{describe_device(device)}, CPU capability {torch.backends.cpu.get_cpu_capability()}")
     print("| notebook | profile | seeds | final loss | test accuracy % | train s |")
     print("|---|---|---|---|---|---|")
+    measured = {}
     for notebook in args.notebooks:
         for profile in args.profiles:
             results = []
@@ -99,6 +128,13 @@ def main(argv: list[str] | None = None) -> int:
             print(f"| {notebook} | {profile} | {seeds} | {spread(list(losses))} | "
                   f"{spread(list(accuracies), 100, 1)} | {spread(list(seconds), 1, 1)} |",
                   flush=True)  # fmt: skip
+            dataset = PROFILE_DATASETS[profile]
+            if (notebook, profile) != ("07", "full"):  # that one: benchmarks/budget_recipe.py
+                tested = "05" if notebook == "04" else notebook  # notebook 05 tests 04's weights
+                measured[(f"{notebook} {dataset}", "loss")] = list(losses)
+                measured[(f"{tested} {dataset}", "accuracy")] = list(accuracies)
+    if args.write:
+        write_ranges(measured, args.seeds)
     return 0
 
 

@@ -31,8 +31,8 @@ from ..training import RECIPES
 
 NAMES = {"loss": "loss", "accuracy": "test accuracy", "seconds": "time"}
 SLOWER_STILL_ON_TRACK = 2.0  # a time up to this many times the measured maximum is fine
-# The measured ranges by notebook and data set, as the benchmarks named in the docstring print
-# them: after rerunning those, update on_track_ranges.json (next to this file) with their table.
+# The measured ranges by notebook and data set, from the benchmarks named in the docstring
+# (``python -m benchmarks.on_track_ranges --write`` stores the losses and accuracies it measures).
 _STORED = json.loads(Path(__file__).with_name("on_track_ranges.json").read_text())
 MACHINE = _STORED["machine"]
 
