@@ -26,6 +26,7 @@ fi
 "$VENV/bin/python" -m pip install --no-index --find-links "$KIT/wheels" cifar-tutorial
 took "pip install --no-index --find-links wheels cifar-tutorial"
 if [ -f "$KIT/data/SHA256SUMS" ]; then
+    # its checksum, then a complete CIFAR-10 (else one line naming the file, and a stop)
     "$VENV/bin/python" -m cifar_tutorial.course.bundle verify "$KIT/data"
     for archive in "$KIT"/data/*.tar.gz; do
         "$VENV/bin/cifar-tutorial" prefetch --from-archive "$archive"
