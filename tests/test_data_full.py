@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import time
-
 import pytest
 import torch
 from torchvision.datasets import ImageFolder
@@ -37,11 +35,9 @@ def test_a_class_folder_copy_is_read_through_the_class_folder_path(full_splits, 
     assert all("class folders" in split.source for split in full_splits)
 
 
-def test_the_cached_reload_is_fast_and_identical(full_splits, full_data_root):
-    start = time.perf_counter()
+def test_the_cached_reload_is_identical(full_splits, full_data_root):
+    # its speed is measured (README: how long each step takes), never asserted in a test
     again = load_split("cifar10", "train", full_data_root)
-    seconds = time.perf_counter() - start
-    assert seconds < 3, f"cached reload of the training set took {seconds:.2f} s (target < 1 s)"
     assert torch.equal(again.images, full_splits[0].images)
     assert torch.equal(again.labels, full_splits[0].labels)
 

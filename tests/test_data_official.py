@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import shutil
 import socket
-import time
 
 import pytest
 import torch
@@ -126,12 +125,10 @@ def test_a_wrong_archive_is_refused_and_nothing_is_extracted(tmp_path):
     assert not (root / CIFAR10.base_folder).exists()
 
 
-def test_offline_download_fails_within_seconds_saying_what_to_do(tmp_path, no_network):
+def test_offline_download_fails_saying_what_to_do(tmp_path, no_network):
     root = tmp_path / "empty"
-    start = time.perf_counter()
     with pytest.raises(DataUnavailableError) as caught:
         load_split("cifar10-subset", "train", root)
-    assert time.perf_counter() - start < 5
     message = str(caught.value)
     assert "could not be downloaded" in message and "cannot reach" in message
     assert CIFAR10.filename in message and CIFAR10.base_folder in message  # way forward 1
