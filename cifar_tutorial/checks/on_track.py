@@ -1,18 +1,12 @@
 """Are you on track? A run's own loss, accuracy and time against the ranges measured for it.
 
-The ranges (stored in ``on_track_ranges.json``, next to this module) come from measured runs
-of the notebooks' default settings, on the machine this project is developed on (a 2-core AMD
-EPYC, torch 2.14.1, no GPU): ``python -m
-benchmarks.on_track_ranges`` for notebooks 04 and 05 (seeds 0, 1, 2, both profiles) and 07 in
-the smoke profile; ``benchmarks/budget_recipe.py`` for notebook 07's full profile
-(docs/benchmarks.md; with its 5-minute budget the time is the budget, and the accuracy depends
-on how many epochs a CPU fits into it). Each range is the measured minimum to maximum
-widened by a stated margin, since another seed or another machine's arithmetic moves a result
-a little. Times hold for a CPU like that one: up to twice as long still counts as on track
-(fewer or slower cores), and no time is judged on a GPU or MPS, where nothing was measured.
-
-With other settings than the defaults (another recipe, more epochs...) there is no measured
-range, and the cell says so instead of guessing.
+``on_track_ranges.json``, next to this module, holds the ranges: measured runs of the
+notebooks' default settings on one CPU (``benchmarks/on_track_ranges.py``, and
+``benchmarks/budget_recipe.py`` for notebook 07's full profile; see docs/benchmarks.md),
+each widened by a stated margin for other seeds and machines, and what to look at when a
+result falls outside. Up to twice the measured time still counts as on track (a slower CPU);
+no time is judged on a GPU or MPS, where nothing was measured. With other settings than the
+defaults there is no measured range, and the cell says so instead of guessing.
 """
 
 from __future__ import annotations
@@ -31,10 +25,10 @@ from ..training import RECIPES
 
 NAMES = {"loss": "loss", "accuracy": "test accuracy", "seconds": "time"}
 SLOWER_STILL_ON_TRACK = 2.0  # a time up to this many times the measured maximum is fine
-# The measured ranges by notebook and data set, from the benchmarks named in the docstring
-# (``python -m benchmarks.on_track_ranges --write`` stores the losses and accuracies it measures).
+# ``python -m benchmarks.on_track_ranges --write`` updates the losses and accuracies there.
 _STORED = json.loads(Path(__file__).with_name("on_track_ranges.json").read_text())
 MACHINE = _STORED["machine"]
+ADVICE = _STORED["advice"]  # what to look at, by "measure direction" and notebook
 
 
 @dataclass(frozen=True)
@@ -63,40 +57,6 @@ class Expected:
     machine: str = MACHINE  # where the ranges were measured
 
 
-# What to look at when a result falls outside its range, by measure and direction.
-ADVICE = {
-    ("loss", "high"): {
-        "04": "look at the loss curve: did it fall at all, or jump up? A too high lr makes it "
-        "bounce, a too low one crawl; check that every epoch ran (resume) and that the "
-        "images were normalized.",
-        "07": "look at the loss curve and the per-epoch losses: a loss stuck high points to the "
-        "learning rate or batch size changed without the other (they go together).",
-    },
-    ("loss", "low"): {
-        "04": "lower than the measured runs: fine as such, but if you changed the recipe "
-        "(more epochs), check in notebook 5 that the test accuracy improved too.",
-        "07": "lower than the measured runs: did you switch label smoothing off? It keeps the "
-        "loss above about 0.5 on purpose.",
-    },
-    ("accuracy", "low"): {
-        "05": "look at how the weights were trained (the cell that loads them says which recipe "
-        "and data set), and whether the test images are normalized as the training images.",
-        "07": "look at the loss curve (did training settle?), and the ablation: a recipe "
-        "setting changed by accident shows there first.",
-    },
-    ("accuracy", "high"): {
-        "05": "above the measured range: good news, unless the network was tested on images it "
-        "was trained on; check that the test split is the one loaded.",
-        "07": "above the measured range: good news, unless the test split is not the one "
-        "loaded; check the summary lines at the top.",
-    },
-    ("seconds", "high"): {
-        "any": "look at torch.get_num_threads() ({threads} here), other programs using the CPU, "
-        "a laptop on battery or in power-saving mode.",
-    },
-}
-
-
 @dataclass(frozen=True)
 class Verdict:
     """One line of the report: on track (True), not (False), or nothing to compare (None)."""
@@ -105,13 +65,13 @@ class Verdict:
     text: str
 
 
+@dataclass
 class Report:
     """The verdicts of one "Are you on track?" cell; shown as lines of text or coloured HTML."""
 
-    def __init__(self, verdicts: list[Verdict], source: str, machine: str = MACHINE) -> None:
-        self.verdicts = verdicts
-        self.source = source
-        self.machine = machine
+    verdicts: list[Verdict]
+    source: str
+    machine: str = MACHINE
 
     @property
     def on_track(self) -> bool:
@@ -212,7 +172,7 @@ def _judge(notebook: str, measure: str, value: float, expected: Range, device) -
                 f"{name} {shown} (measured: {expected.measured}; up to "
                 f"{_show(measure, limit)} is normal on a slower CPU).",
             )
-        advice = ADVICE[("seconds", "high")]["any"].format(threads=torch.get_num_threads())
+        advice = ADVICE["seconds high"]["any"].format(threads=torch.get_num_threads())
         return Verdict(
             False, f"{name} {shown}, more than twice the measured {expected.measured}: {advice}"
         )
@@ -222,7 +182,7 @@ def _judge(notebook: str, measure: str, value: float, expected: Range, device) -
             True, f"{name} {shown}, in the expected {span} (measured: {expected.measured})."
         )
     direction = "low" if value < expected.low else "high"
-    advice = ADVICE[(measure, direction)].get(notebook, "")
+    advice = ADVICE[f"{measure} {direction}"].get(notebook, "")
     word = "below" if direction == "low" else "above"
     return Verdict(
         False,
@@ -246,9 +206,8 @@ def on_track(
     device = torch.device(device)
     expected = EXPECTED.get((notebook, dataset))
     if expected is None:
-        return Report(
-            [Verdict(None, f"no measured range for notebook {notebook} on {dataset}.")], ""
-        )
+        note = f"no measured range for notebook {notebook} on {dataset}."
+        return Report([Verdict(None, note)], "")
     changed = _changed(expected.settings, _plain(recipe))
     if changed:
         note = (
@@ -256,20 +215,14 @@ def on_track(
             "for the notebook's defaults; compare with the committed outputs instead."
         )
         return Report([Verdict(None, note)], "")
-    measured = {"loss": loss, "accuracy": accuracy, "seconds": seconds}
     verdicts = []
-    for measure, value in measured.items():
+    for measure, value in {"loss": loss, "accuracy": accuracy, "seconds": seconds}.items():
         expected_range = getattr(expected, measure)
         if value is None:
             continue
         if expected_range is None:
-            verdicts.append(
-                Verdict(
-                    None,
-                    f"{NAMES[measure]} {_show(measure, value)}: not measured "
-                    "for these settings, nothing to compare.",
-                )
-            )
-            continue
-        verdicts.append(_judge(notebook, measure, float(value), expected_range, device))
+            note = f"{NAMES[measure]} {_show(measure, value)}: not measured for these settings"
+            verdicts.append(Verdict(None, note + ", nothing to compare."))
+        else:
+            verdicts.append(_judge(notebook, measure, float(value), expected_range, device))
     return Report(verdicts, expected.source, expected.machine)
