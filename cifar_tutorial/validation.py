@@ -76,22 +76,6 @@ def check_choice(name: str, value: object, choices: Iterable[str]) -> str:
     raise ParameterError(name, value, allowed)
 
 
-def check_existing_dir(name: str, value: object) -> Path:
-    """``value`` as the path of a folder that exists."""
-    path = _as_path(name, value, "the path of an existing folder")
-    if not path.is_dir():
-        raise ParameterError(name, value, "the path of an existing folder")
-    return path
-
-
-def check_existing_file(name: str, value: object) -> Path:
-    """``value`` as the path of a file that exists."""
-    path = _as_path(name, value, "the path of an existing file")
-    if not path.is_file():
-        raise ParameterError(name, value, "the path of an existing file")
-    return path
-
-
 def check_writable_path(name: str, value: object) -> Path:
     """``value`` as a file path whose folder exists (or can be made) and is writable."""
     allowed = "a file path in a folder you can write to"
@@ -99,18 +83,6 @@ def check_writable_path(name: str, value: object) -> Path:
     if path.is_dir():
         raise ParameterError(name, value, allowed + " (this is a folder)")
     folder = _nearest_existing(path.parent)
-    if not _can_write(folder):
-        raise ParameterError(name, value, allowed)
-    return path
-
-
-def check_writable_dir(name: str, value: object) -> Path:
-    """``value`` as a folder that exists or can be created, and is writable."""
-    allowed = "a folder you can write to"
-    path = _as_path(name, value, allowed)
-    if path.exists() and not path.is_dir():
-        raise ParameterError(name, value, allowed + " (this is a file)")
-    folder = _nearest_existing(path)
     if not _can_write(folder):
         raise ParameterError(name, value, allowed)
     return path

@@ -23,6 +23,7 @@ import torch
 
 from cifar_tutorial.checkpoint import save_checkpoint
 from cifar_tutorial.course import main as cli_main
+from cifar_tutorial.course.options import check_existing_file
 from cifar_tutorial.data import FastLoader, ImageSet, classic_dataset, load_split
 from cifar_tutorial.device import pick_device
 from cifar_tutorial.errors import ParameterError
@@ -30,7 +31,7 @@ from cifar_tutorial.models import Net
 from cifar_tutorial.seeding import seed_everything
 from cifar_tutorial.settings import notebook_settings, resolve_dataset, resolve_profile
 from cifar_tutorial.training import RunningLoss, make_recipe
-from cifar_tutorial.validation import check_bool, check_existing_file
+from cifar_tutorial.validation import check_bool
 
 TEN_IMAGES = ImageSet(
     torch.zeros(10, 3, 32, 32, dtype=torch.uint8), torch.arange(10), "train", "ten blank images"

@@ -7,15 +7,17 @@ from pathlib import Path
 
 import pytest
 
+from cifar_tutorial.course.options import (
+    check_existing_dir,
+    check_existing_file,
+    check_writable_dir,
+)
 from cifar_tutorial.errors import ParameterError
 from cifar_tutorial.validation import (
     check_bool,
     check_choice,
-    check_existing_dir,
-    check_existing_file,
     check_float,
     check_int,
-    check_writable_dir,
     check_writable_path,
 )
 

@@ -35,7 +35,7 @@ from pathlib import Path
 
 from ..errors import DataCorruptError, ParameterError, TutorialError
 from ..paths import pretty_path, resolve_data_root
-from ..validation import check_existing_dir, check_writable_dir
+from .options import check_existing_dir, check_writable_dir
 from .prefetch import check_archive, checked_archive
 from .text import size_text
 

@@ -6,8 +6,8 @@ from pathlib import Path
 
 from ..errors import ParameterError
 from ..paths import pretty_path
-from ..validation import check_writable_dir
 from .notebooks import notebook_folder
+from .options import check_writable_dir
 from .student_edition import differences, write_student_edition
 
 

@@ -17,14 +17,8 @@ from ..data import DATASETS
 from ..device import DEVICES
 from ..errors import ParameterError
 from ..settings import PROFILES
-from ..validation import (
-    check_bool,
-    check_choice,
-    check_existing_file,
-    check_int,
-    check_writable_dir,
-    check_writable_path,
-)
+from ..validation import check_bool, check_choice, check_int, check_writable_path
+from .options import check_existing_file, check_writable_dir
 
 RECIPE_SETTINGS = ("epochs", "batch_size", "lr", "momentum")
 

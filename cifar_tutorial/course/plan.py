@@ -10,8 +10,8 @@ from typing import Any
 from ..device import describe_device, pick_device
 from ..errors import ParameterError
 from ..settings import resolve_profile
-from ..validation import check_existing_dir, check_writable_dir
 from .collection import Notebook, find_notebooks, route_parameters, select_notebooks, split_name
+from .options import check_existing_dir, check_writable_dir
 from .parameters import as_path, check_notebook_values
 from .summary import read_summary
 

@@ -20,12 +20,12 @@ from pathlib import Path
 
 from torchvision.datasets.utils import check_integrity
 
-from ..data import CLASSES, SPLITS, folders, load_splits, official
+from ..data import CLASSES, SPLITS, folders, load_split, official
 from ..data import load as data_load
 from ..data.load import find_source
 from ..errors import DataCorruptError, ParameterError
 from ..paths import default_data_root, pretty_path
-from ..validation import check_existing_file, check_writable_dir
+from .options import check_existing_file, check_writable_dir
 from .preflight import has_copy
 
 ARCHIVES = (
@@ -135,7 +135,7 @@ def prefetch_command(data_root: str | None = None, from_archive: str | None = No
         if not has_copy(root):
             print(f"Downloading CIFAR-10 into {pretty_path(root)} ...", flush=True)
         find_source(root, download=True)
-    train, test = load_splits("cifar10", root)
+    train, test = (load_split("cifar10", split, root) for split in SPLITS)
     print(f"Verified: {train.summary()}")
     print(f"Verified: {test.summary()}")
     if root.resolve() != default_data_root().resolve():

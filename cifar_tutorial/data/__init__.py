@@ -15,7 +15,7 @@ Two ways to feed a network:
 from .classic import classic_dataset, reference_transform
 from .fast import FastLoader
 from .imageset import CLASSES, ImageSet
-from .load import DATASETS, SPLITS, load_split, load_splits
+from .load import DATASETS, SPLITS, load_split
 from .stats import REFERENCE_MEAN, REFERENCE_STD, channel_stats
 
 __all__ = [
@@ -29,6 +29,5 @@ __all__ = [
     "channel_stats",
     "classic_dataset",
     "load_split",
-    "load_splits",
     "reference_transform",
 ]

@@ -57,16 +57,6 @@ def load_split(
     return ImageSet(images, labels, split, f"{label} in {pretty_path(root)}")
 
 
-def load_splits(
-    dataset: str = "cifar10", data_root: str | os.PathLike | None = None, download: bool = True
-) -> tuple[ImageSet, ImageSet]:
-    """The training and test splits."""
-    return (
-        load_split(dataset, "train", data_root, download),
-        load_split(dataset, "test", data_root, download),
-    )
-
-
 def check_complete(counts: list[int], split: str, where: str) -> None:
     """Refuse a CIFAR-10 split whose photos per class (``counts``) are not the full count."""
     odd = [f"{c} {n:,}" for c, n in zip(CLASSES, counts, strict=True) if n != PER_CLASS[split]]
