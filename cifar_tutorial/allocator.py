@@ -1,12 +1,10 @@
 """Reusing freed memory between training steps on Linux (glibc).
 
-Every training step allocates the same few buffers of one to twenty megabytes (activations,
-gradients, the next batch) and frees them again. glibc's ``malloc`` returns blocks that
-large to the operating system and asks for fresh ones, which the kernel must zero, on
-every step. Raising two of its thresholds keeps the freed blocks in the process for the
-next step instead: the fast recipe trains about 14% faster on the 2-core CPU, with the
-same peak memory (``docs/benchmarks.md``). Other systems and C libraries are left as they
-are. :class:`~cifar_tutorial.data.FastLoader` calls :func:`reuse_freed_memory` for the CPU.
+Every step allocates and frees the same buffers of 1-20 MB; glibc's ``malloc`` hands blocks
+that large back to the system and the kernel must zero fresh ones, every step. Raising two of
+its thresholds keeps them for the next step: about 14% faster training on the 2-core CPU, same
+peak memory (docs/benchmarks.md). :class:`~cifar_tutorial.data.FastLoader` calls
+:func:`reuse_freed_memory` for the CPU; other systems and C libraries are left as they are.
 """
 
 from __future__ import annotations

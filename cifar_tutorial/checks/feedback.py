@@ -1,11 +1,8 @@
 """One line of feedback on an exercise: right (and why it matters), or not yet (and a hint).
 
-A checker is a function decorated with :func:`checker`. It looks at the learner's answer and
-returns :func:`right` or :func:`not_yet`, or raises :class:`NotYet` from wherever it finds the
-first mistake. The decorator does the rest: an answer still holding the student edition's stub
-(:data:`STUB`, written ``...``) gets "replace ``...``" and the exercise's first hint, and an
-exception the learner's answer causes inside the checker becomes one "not yet" line, never a
-traceback.
+A checker (:func:`checker`) returns :func:`right` or :func:`not_yet`, or raises :class:`NotYet`
+at the first mistake; an answer still holding the stub ``...`` gets the exercise's first hint,
+and an exception the answer causes becomes one "not yet" line, never a traceback.
 """
 
 from __future__ import annotations

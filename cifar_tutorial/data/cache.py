@@ -1,10 +1,8 @@
 """A decoded split cached on disk, so the second load takes a fraction of a second.
 
-The cache sits next to the data (``<data_root>/.cifar_tutorial_cache``), or in the
-tutorial's home when the data folder is read-only. Each file records the format version, a
-fingerprint of the source files and a checksum of the pixels: a cache made from an older
-copy, by an older version, or damaged on disk is rebuilt, never trusted. It is written to a
-temporary name and renamed into place only when complete.
+It sits in ``<data_root>/.cifar_tutorial_cache`` (in the tutorial's home when the data folder
+is read-only), written atomically with its format version, the source files' fingerprint and
+a checksum: one from other files, another version or damaged is rebuilt, never trusted.
 """
 
 from __future__ import annotations

@@ -1,12 +1,10 @@
 """Each process's share of every batch: the fast loader's global batch, split by rank.
 
-With ``W`` processes, rank ``r`` takes images ``r, r + W, r + 2W, ...`` of each global batch,
-so the processes together see exactly the batches one process would: the same shuffled order
-and the same flips, drawn for the whole global batch from ``(seed, epoch)``. With the same
-global batch size the run is then the same whatever the number of processes (the
-equivalence test checks it); ``DistributedSampler`` shards the same way (every ``W``-th index)
-but over a whole epoch rather than batch by batch. The last incomplete batch is dropped
-(``drop_last``), so that every process takes the same number of steps.
+With ``W`` processes, rank ``r`` takes images ``r, r + W, r + 2W, ...`` of each global batch
+(order and flips drawn for the whole batch from ``(seed, epoch)``), so together they see the
+batches one process would, and the run is the same whatever their number (a test checks it).
+``DistributedSampler`` shards like this over a whole epoch. The last incomplete batch is
+dropped, so that every process takes the same number of steps.
 """
 
 from __future__ import annotations

@@ -1,11 +1,9 @@
 """Starting N processes: the checks first, then ``torchrun`` or ``torch.distributed.launcher``.
 
-``torchrun`` (the same program as ``python -m torch.distributed.run``) starts one worker
-process per device, gives each its ``RANK``, ``LOCAL_RANK`` and ``WORLD_SIZE`` in the
-environment, restarts them all when one fails (``--max-restarts``), and meets the other
-machines' torchruns at a rendezvous point. Everything that could make it fail in an obscure
-way later (a backend the machine cannot run, more processes than GPUs, a port already in
-use) is checked here first, with a one-line message.
+``torchrun`` (``python -m torch.distributed.run``) starts a process per device with its
+``RANK``, ``LOCAL_RANK`` and ``WORLD_SIZE``, and restarts them all when one fails
+(``--max-restarts``). What would make it fail obscurely later (a backend the machine cannot
+run, more processes than GPUs, a port in use) is checked here first, in one line.
 """
 
 from __future__ import annotations

@@ -1,11 +1,9 @@
 """The snapshot a data-parallel run writes after every epoch, so that a restart loses little.
 
-What it holds is what the next epoch needs: the weights, the optimizer's state (momentum),
-the schedule's position, the number of the next epoch (``epoch + 1``, so a resumed run does
-not repeat the last one), the run's settings and its history. It is written atomically (a
-temporary file renamed into place) and the one before is kept beside it as
-``NAME.previous.pt``; loading uses ``torch.load(..., weights_only=True)`` and a checksum, so a
-damaged file is refused with a message instead of being trusted or overwritten.
+It holds what the next epoch needs: weights, optimizer state, the schedule's position, the
+next epoch's number, the run's settings and history. It is written atomically, the one before
+kept as ``NAME.previous.pt``; a damaged file (``weights_only`` load, checksum) is refused with
+a message, never trusted or overwritten.
 """
 
 from __future__ import annotations

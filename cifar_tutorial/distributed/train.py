@@ -3,15 +3,13 @@
     torchrun --standalone --nproc-per-node=2 -m cifar_tutorial.distributed.train --epochs 3
     python -m cifar_tutorial.distributed.train --epochs 3          # one process, no torchrun
 
-Every process (a *rank*) holds a full copy of the network and trains on its own share of each
-batch. ``DistributedDataParallel`` averages the gradients of all ranks during ``backward()``
-(an all-reduce), so every copy takes the same step and the copies stay identical. The
-global batch size and learning rate are the same whatever the number of processes: two
-processes each take half of every batch, and the run learns what one process would.
-
+Every process (a *rank*) holds a full copy of the network and trains on its share of each
+batch; ``DistributedDataParallel`` averages the gradients of all ranks during ``backward()``
+(an all-reduce), so the copies take the same step and stay identical. Whatever the number of
+processes, the global batch and learning rate stay the same: the run learns what one would.
 Read it top to bottom: :func:`main` joins the process group, :func:`train` is notebook 4's
-loop with a snapshot after every epoch (``torchrun --max-restarts`` resumes from it), and
-rank 0 alone prints and writes files.
+loop with a snapshot after every epoch (``torchrun --max-restarts`` resumes from it); rank 0
+alone prints and writes files.
 """
 
 from __future__ import annotations
@@ -75,7 +73,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         metavar="EPOCH:STEP",
         help="to see a restart: the last rank kills itself there, once",
     )
-    return parser.parse_args(argv)  # fmt: skip
+    return parser.parse_args(argv)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -227,7 +225,9 @@ def average_over_ranks(value: torch.Tensor) -> float:
 
 def slowest_rank(seconds: float) -> float:
     """The longest of every rank's ``seconds``: the time the epoch took for the group."""
-    value = torch.tensor(seconds, dtype=torch.float64, device=_collective_device())
+    on_gpu = dist.get_backend() == "nccl"  # nccl reduces tensors on the GPU only
+    device = torch.device("cuda", torch.cuda.current_device()) if on_gpu else torch.device("cpu")
+    value = torch.tensor(seconds, dtype=torch.float64, device=device)
     dist.all_reduce(value, op=dist.ReduceOp.MAX)
     return value.item()
 
@@ -271,11 +271,6 @@ def crash_once(rank: int, world_size: int, epoch: int, step: int) -> None:
     print(f"[rank {rank}] crashing on purpose in epoch {epoch + 1}, step {step + 1}",
           file=sys.stderr, flush=True)  # fmt: skip
     os.kill(os.getpid(), signal.SIGKILL)
-
-
-def _collective_device() -> torch.device:
-    return torch.device("cuda", torch.cuda.current_device()) if dist.get_backend() == "nccl" else \
-        torch.device("cpu")  # fmt: skip
 
 
 if __name__ == "__main__":

@@ -1,13 +1,10 @@
 """Training for the minutes you have: measure this machine's speed, then fix the steps.
 
-A workshop has minutes, not epochs, and laptops differ several times in speed. With a
-``budget``, the recipe first times a few training steps of a throwaway copy of the network
-at each image size it will use (and the test with its augmentation), then fixes the number
-of steps so that training and testing end within the budget. The whole schedule (warm-up,
-linear decay to the last step, progressive resizing, lookahead) is a fraction of that number,
-so a slow laptop runs the same recipe, only shorter: "budgeted training" (Li, Yumer and
-Ramanan, 2020) found a learning rate that decays linearly to the end of the budget the best
-way to spend a fixed amount of time.
+A workshop has minutes, not epochs. With a ``budget`` the recipe times a few steps of a
+throwaway copy of the network at each image size (and the test), then fixes the number of
+steps so that training and testing end in time. The schedule is a fraction of that number, so
+a slow laptop runs the same recipe, only shorter; a rate decaying linearly to the end of the
+budget spends it best ("budgeted training", Li, Yumer and Ramanan, 2020).
 """
 
 from __future__ import annotations

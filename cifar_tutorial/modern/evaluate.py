@@ -1,9 +1,7 @@
 """Testing with test-time augmentation: average the network's answers over several views.
 
-Training showed the network flipped and shifted images, so it has learned to recognise
-them either way; asking it about a flipped and a shifted copy of each test image as well,
-and averaging the answers, corrects some of its mistakes for the price of a few more
-forward passes (no extra training).
+The network was trained on flipped and shifted images; averaging its answers for such
+copies of each test image corrects some mistakes for a few more forward passes.
 
 ``tta`` levels: 0 = the image only; 1 = also its mirror image (2 passes);
 2 = also the mirrored pair shifted by one pixel up-left and down-right (6 passes).
