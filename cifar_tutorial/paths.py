@@ -1,8 +1,7 @@
 """Where the collection keeps data and outputs, independent of the working directory.
 
-JupyterLab runs a notebook inside ``notebooks/``, papermill runs it wherever the caller
-stands, and a test runs it in a temporary folder: all of them must find the same download.
-So nothing here is relative to the current directory.
+JupyterLab, papermill and the tests run notebooks in different folders and must all find
+the same download, so nothing here is relative to the current directory.
 
 * ``CIFAR_TUTORIAL_HOME`` (default ``~/.cache/cifar-tutorial``) holds everything;
 * ``CIFAR10_ROOT`` points at a CIFAR-10 copy already on disk (default ``<home>/data``);

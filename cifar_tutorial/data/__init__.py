@@ -1,15 +1,10 @@
 """CIFAR-10 from every source a learner has, behind one interface.
 
-``dataset="cifar10"`` finds the real data set under ``data_root``: the official python
-batches (downloaded by torchvision when allowed), or a copy stored as class folders.
-``dataset="sample"`` is the small real sample shipped inside the package.
-
-Two ways to feed a network:
-
-* the classic path, exactly what the PyTorch tutorial teaches:
-  :func:`classic_dataset` with :func:`reference_transform` and a ``DataLoader``;
-* the fast path: :func:`load_split` decodes a split once into a uint8 tensor (cached on
-  disk) and :class:`FastLoader` cuts normalized, shuffled batches from it by indexing.
+``dataset="cifar10"`` finds the real data set under ``data_root`` (the official batches,
+downloaded when allowed, or class folders); ``dataset="sample"`` is shipped in the package.
+Two ways to feed a network: the PyTorch tutorial's :func:`classic_dataset` with
+:func:`reference_transform` and a ``DataLoader``; or :func:`load_split`, which decodes a split
+once into a cached uint8 tensor, and :class:`FastLoader`, which cuts batches from it.
 """
 
 from .classic import classic_dataset, reference_transform

@@ -1,8 +1,5 @@
-"""Image bytes to pixels, decoded by Pillow exactly as torchvision's ``ImageFolder`` does.
-
-One decoder for the class folders and the embedded sample, so the fast path sees the very
-pixels the classic path (``ImageFolder`` with ``ToTensor``) sees.
-"""
+"""Image bytes to pixels, decoded by Pillow exactly as torchvision's ``ImageFolder`` does, so
+the fast path sees the very pixels of the classic path (class folders and the sample alike)."""
 
 from __future__ import annotations
 

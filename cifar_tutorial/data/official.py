@@ -1,8 +1,7 @@
 """The official CIFAR-10 release (``cifar-10-python.tar.gz``) through torchvision.
 
-torchvision's ``CIFAR10`` reads the python batches and knows the archive's address and md5.
-Here we add what a workshop needs: a fast, clear failure when offline, downloads and
-extraction that only ever put complete files in place, and damaged files named.
+torchvision's ``CIFAR10`` reads the batches and knows the archive's address and md5; this adds
+a fast, clear failure offline, only complete files put in place, and damaged files named.
 """
 
 from __future__ import annotations
@@ -40,20 +39,15 @@ def has_archive(root: Path) -> bool:
 
 def verify_batches(root: Path) -> None:
     """Check every batch file against torchvision's md5 sums; name the first bad one."""
-    for name, md5 in (
-        CIFAR10.train_list + CIFAR10.test_list + [[CIFAR10.meta["filename"], CIFAR10.meta["md5"]]]
-    ):
-        path = root / BATCHES_DIR / name
+    folder = root / BATCHES_DIR
+    again = f"Delete the folder {folder} and put {ARCHIVE_NAME} in {root} to extract it again."
+    meta = [CIFAR10.meta["filename"], CIFAR10.meta["md5"]]
+    for name, md5 in CIFAR10.train_list + CIFAR10.test_list + [meta]:
+        path = folder / name
         if not path.is_file():
-            raise DataCorruptError(
-                f"{path} is missing from the extracted CIFAR-10. Delete the folder "
-                f"{root / BATCHES_DIR} and put {ARCHIVE_NAME} in {root} to extract it again."
-            )
+            raise DataCorruptError(f"{path} is missing from the extracted CIFAR-10. {again}")
         if not check_integrity(str(path), md5):
-            raise DataCorruptError(
-                f"{path} is damaged (its md5 sum is not CIFAR-10's). Delete the folder "
-                f"{root / BATCHES_DIR} and put {ARCHIVE_NAME} in {root} to extract it again."
-            )
+            raise DataCorruptError(f"{path} is damaged (its md5 sum is not CIFAR-10's). {again}")
 
 
 def install_archive(archive: Path, root: Path) -> None:

@@ -8,10 +8,8 @@ REFERENCE_MEAN = (0.5, 0.5, 0.5)
 REFERENCE_STD = (0.5, 0.5, 0.5)
 """The tutorial's ``Normalize`` values: they map [0, 1] to [-1, 1], a round guess, not measured.
 
-Measured with :func:`channel_stats` on CIFAR-10's training set they are mean
-(0.491, 0.482, 0.447) and std (0.247, 0.243, 0.262) for the official release, and the same
-mean with std (0.245, 0.243, 0.261) for the JPEG copy in ``../shared/data``. Either choice
-trains fine; what matters is that the inputs are centred near 0 with a spread near 1.
+:func:`channel_stats` measures mean (0.491, 0.482, 0.447) and std (0.247, 0.243, 0.262) on the
+official training set; either trains fine: inputs centred near 0 with a spread near 1 matter.
 """
 
 
