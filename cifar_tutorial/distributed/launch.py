@@ -62,12 +62,9 @@ def threads_per_process(local_processes: int) -> int:
 
 
 def processes_for_devices(requested: int | str, backend: str = "auto") -> tuple[int, str]:
-    """How many processes to start for ``requested`` (a number, or ``"gpu"``), and why.
-
-    ``"gpu"`` means one per CUDA GPU, as ``torchrun --nproc-per-node=gpu``; with nccl and
-    fewer GPUs than asked, it starts one per GPU present. The second value says what was
-    decided, in a sentence.
-    """
+    """How many processes to start for ``requested`` (a number, or ``"gpu"``: one per CUDA
+    GPU, as ``torchrun --nproc-per-node=gpu``), and a sentence saying why; with nccl, never
+    more than the GPUs present."""
     backend = resolve_backend(backend)
     gpus = torch.cuda.device_count() if torch.cuda.is_available() else 0
     if isinstance(requested, str) and requested.strip().lower() == "gpu":
@@ -158,10 +155,8 @@ def run_torchrun(
 ) -> Finished:
     """Run ``torchrun`` for ``nproc`` processes of ``module``; raise one line if it fails.
 
-    The checks come first (backend, port, number of processes). With ``echo`` the command
-    is printed, then rank 0's lines as they come. The processes run in a session of their
-    own: on ``timeout``, an error or Ctrl-C the whole group is stopped, so nothing is left
-    running.
+    The checks come first. With ``echo`` the command is printed, then rank 0's lines as they
+    come. On ``timeout``, an error or Ctrl-C the whole process group is stopped.
     """
     backend = resolve_backend(backend)
     nproc = check_int("nproc", nproc, minimum=1, maximum=1024)
@@ -246,25 +241,17 @@ def _stop_group(process: subprocess.Popen) -> None:
 def launch_function(
     function: Callable[..., Any], nproc: int, *args: Any, max_restarts: int = 0
 ) -> dict[int, Any]:
-    """Run ``function(*args)`` in ``nproc`` processes from Python, without a shell.
-
-    This is ``torch.distributed.launcher``, the engine inside torchrun: the same
-    environment variables, rendezvous and restarts. It returns each rank's return value.
-    ``function`` must be importable (defined in a module, not in a notebook cell).
-    """
+    """Run ``function(*args)`` in ``nproc`` processes with ``torch.distributed.launcher``, the
+    engine inside torchrun; return each rank's return value. ``function`` must be importable
+    (defined in a module, not in a notebook cell)."""
     from torch.distributed.launcher.api import LaunchConfig, elastic_launch
 
     nproc = check_int("nproc", nproc, minimum=1, maximum=1024)
-    config = LaunchConfig(
-        min_nodes=1,
-        max_nodes=1,
-        nproc_per_node=nproc,
-        run_id=uuid.uuid4().hex,
-        rdzv_backend="c10d",
-        rdzv_endpoint="127.0.0.1:0",  # port 0: a free one, as --standalone does
-        max_restarts=check_int("max_restarts", max_restarts, minimum=0, maximum=100),
-        monitor_interval=0.1,
-    )
+    max_restarts = check_int("max_restarts", max_restarts, minimum=0, maximum=100)
+    # port 0: a free one, as --standalone does
+    config = LaunchConfig(min_nodes=1, max_nodes=1, nproc_per_node=nproc, run_id=uuid.uuid4().hex,
+                          rdzv_backend="c10d", rdzv_endpoint="127.0.0.1:0",
+                          max_restarts=max_restarts, monitor_interval=0.1)  # fmt: skip
     previous = os.environ.get("OMP_NUM_THREADS")
     os.environ["OMP_NUM_THREADS"] = str(threads_per_process(nproc))
     # the launcher replaces this process's signal handlers (Ctrl-C, SIGTERM) with its own:

@@ -1,10 +1,8 @@
 """Data on the device, augmented a whole batch at a time.
 
-The whole training set is one uint8 tensor on the device (150 MB for CIFAR-10); a batch
-is cut from it by indexing, flipped and shifted with a few tensor operations, and only then
-turned into normalized floats. The work is done by :class:`~cifar_tutorial.data.FastLoader`
-and its :func:`~cifar_tutorial.data.fast.random_flip` and
-:func:`~cifar_tutorial.data.fast.random_translate`; this module picks their settings.
+The training set is one uint8 tensor on the device (150 MB for CIFAR-10); a batch is cut by
+indexing, flipped and shifted, then made normalized floats, by
+:class:`~cifar_tutorial.data.FastLoader`; this module picks its settings.
 """
 
 from __future__ import annotations
@@ -34,18 +32,9 @@ def train_batches(
     ``flip`` mirrors a random half of each batch; ``translate`` shifts each image by up to
     that many pixels in x and y, filling the border by reflection (0 switches it off).
     """
-    return FastLoader(
-        data,
-        batch_size,
-        shuffle=True,
-        drop_last=True,
-        flip=flip,
-        translate=translate,
-        mean=CIFAR10_MEAN,
-        std=CIFAR10_STD,
-        device=device,
-        seed=seed,
-    )
+    return FastLoader(data, batch_size, shuffle=True, drop_last=True, flip=flip,
+                      translate=translate, mean=CIFAR10_MEAN, std=CIFAR10_STD, device=device,
+                      seed=seed)  # fmt: skip
 
 
 def test_batches(
@@ -66,11 +55,9 @@ def normalized(data: ImageSet, count: int | None = None) -> torch.Tensor:
 
 
 def shrink(images: torch.Tensor, size: int) -> torch.Tensor:
-    """A batch of images scaled down to ``size`` x ``size`` pixels (smoothly, like a photo editor).
-
-    For progressive resizing: a 24x24 image costs the network about half the work of a 32x32
-    one, and early in training the coarse shapes are what it learns anyway.
-    """
+    """A batch of images scaled down smoothly to ``size`` x ``size`` pixels, for progressive
+    resizing: a 24x24 image costs about half the work of a 32x32 one, and early in training the
+    coarse shapes are what the network learns anyway."""
     return F.interpolate(images, size=(size, size), mode="bilinear", antialias=True)
 
 

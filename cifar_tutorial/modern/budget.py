@@ -47,13 +47,11 @@ class BudgetPlan:
     @property
     def planned_seconds(self) -> float:
         """What the plan expects training and testing to take in all."""
-        low, full = self.low_res_steps, self.total_steps - self.low_res_steps
-        train = sum(self.step_seconds[size] * n for size, n in self._steps_by_size(low, full))
-        return self.spent_seconds + train + self.test_seconds
-
-    def _steps_by_size(self, low: int, full: int) -> list[tuple[int, int]]:
         sizes = sorted(self.step_seconds)  # the smallest first
-        return [(sizes[0], low), (sizes[-1], full)] if len(sizes) > 1 else [(sizes[0], full)]
+        low = self.low_res_steps if len(sizes) > 1 else 0
+        full = self.total_steps - self.low_res_steps
+        train = self.step_seconds[sizes[0]] * low + self.step_seconds[sizes[-1]] * full
+        return self.spent_seconds + train + self.test_seconds
 
     def describe(self) -> str:
         """A few lines saying what was measured and what was chosen, and why."""
@@ -76,11 +74,9 @@ class BudgetPlan:
 class StepCount:
     """How many steps to train, and how many of them on small images.
 
-    Without a plan the numbers are fixed. With a :class:`BudgetPlan` they are planned again
-    from the real steps' speed, which can differ from the copy's by several per cent (and more
-    when something else runs on the machine): after the first few steps on small images, after
-    the first few at full size, and then every ``REPLAN_EVERY`` full-size steps from the speed
-    of the last ones, so that a loop that slows down late still ends on time. Call
+    With a :class:`BudgetPlan` they are planned again from the real steps' speed (it can differ
+    from the copy's): after the first few steps at each size, then every ``REPLAN_EVERY``
+    full-size steps, so that a loop slowing down late still ends on time. Call
     :meth:`after_step` after every step.
     """
 

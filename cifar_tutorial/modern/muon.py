@@ -1,15 +1,11 @@
 """Muon for the convolution filters, Nesterov SGD for everything else (as airbench94_muon).
 
-Muon (MomentUm Orthogonalized by Newton-Schulz) keeps SGD's momentum but changes the step:
-the momentum of a weight *matrix* is replaced by its nearest orthogonal matrix (all its
-singular values set to about 1, computed by a few Newton-Schulz iterations) before it is
-applied. Every direction of the matrix then moves by the same amount, instead of the few
-directions with the largest gradients taking almost all of the step.
-
-A 3x3 convolution's filters are a 4-D tensor ``(out, in, 3, 3)``; Muon sees them as the
-matrix ``(out, in * 9)``: one row per filter. :func:`filters_as_matrices` stores them that
-way (a ``torch.nn.utils.parametrize`` view; the network computes exactly as before), so
-that ``torch.optim.Muon``, which takes 2-D parameters only, can train them.
+Muon (MomentUm Orthogonalized by Newton-Schulz) replaces the momentum of a weight *matrix* by
+its nearest orthogonal matrix (singular values about 1, by a few Newton-Schulz iterations)
+before applying it: every direction moves by the same amount, instead of the few with the
+largest gradients taking almost all of the step. A 3x3 convolution's filters ``(out, in, 3,
+3)`` are the matrix ``(out, in * 9)`` to Muon; :func:`filters_as_matrices` stores them so (a
+``parametrize`` view, computing as before) for ``torch.optim.Muon``, which takes 2-D only.
 """
 
 from __future__ import annotations

@@ -1,18 +1,15 @@
 """Training the fast network: the loop, and the four ideas that make each step count.
 
-* **Nesterov SGD** (or Muon for the convolution filters, :mod:`~cifar_tutorial.modern.muon`)
-  whose learning rate **warms up** for the first part of training and then **decays**
-  linearly to a small fraction of its peak, over a number of steps fixed by ``epochs`` or
-  by a time ``budget`` (:mod:`~cifar_tutorial.modern.budget`);
-* **label smoothing**: with 0.2 the target is 80% the true class and 20% spread over all ten, so the
-  network is never pushed towards infinitely confident outputs;
+* **Nesterov SGD** (or :mod:`~cifar_tutorial.modern.muon` for the filters) whose rate **warms
+  up**, then **decays** linearly over the steps of ``epochs`` or a ``budget`` (:mod:`.budget`);
+* **label smoothing**: with 0.2 the target is 80% the true class and 20% spread over all ten,
+  so the network is never pushed towards infinitely confident outputs;
 * **weight decay**, and a 64 times larger learning rate for the batch-norm shifts (biases);
 * **lookahead**: every few steps the weights are pulled towards a slow moving average of
   themselves, which evens out the noise of single batches.
 
-And two that make each step cheaper: ``channels_last`` memory layout (the layout the CPU's
-and GPU's convolution kernels prefer) and lower precision (bfloat16 autocast) where the
-hardware computes it fast.
+Two make each step cheaper: the ``channels_last`` layout convolution kernels prefer, and
+bfloat16 autocast where the hardware computes it fast.
 """
 
 from __future__ import annotations
@@ -70,15 +67,11 @@ def make_optimizer(
 def make_optimizers(net: nn.Module, recipe) -> list[torch.optim.Optimizer]:
     """The recipe's optimizers: Nesterov SGD for everything, or, with ``optimizer="muon"``,
     Muon for the 3x3 convolution filters and Nesterov SGD for the rest."""
-    muon = []
-    if recipe.optimizer == "muon":
-        matrices = filters_as_matrices(net)
-        muon = [make_muon(matrices, recipe.muon_lr, recipe.muon_momentum)]
-    else:
-        matrices = []
+    muon = recipe.optimizer == "muon"
+    matrices = filters_as_matrices(net) if muon else []
     sgd = make_optimizer(net, recipe.lr, recipe.momentum, recipe.weight_decay,
                          recipe.bias_lr_scale, skip=matrices)  # fmt: skip
-    return [sgd, *muon]
+    return [sgd, make_muon(matrices, recipe.muon_lr, recipe.muon_momentum)] if muon else [sgd]
 
 
 def warmup_then_decay(
