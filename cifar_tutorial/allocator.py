@@ -22,9 +22,7 @@ TRIM_THRESHOLD = 128 * 2**20  # ...and up to 128 MB of freed heap is kept for re
 @functools.cache
 def reuse_freed_memory() -> bool:
     """Ask glibc's malloc to keep freed blocks for reuse; ``True`` when it agreed.
-
-    Process-wide and done once; a no-op (``False``) on macOS, Windows or musl.
-    """
+    Process-wide and done once; a no-op (``False``) on macOS, Windows or musl."""
     if platform.system() != "Linux" or platform.libc_ver()[0] != "glibc":
         return False
     try:

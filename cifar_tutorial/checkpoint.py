@@ -39,9 +39,7 @@ def save_checkpoint(
     history: list[float] | None = None,
 ) -> Path:
     """Write ``net``'s weights and what they are to ``path``, atomically.
-
-    A checksum of everything stored lets :func:`load_checkpoint` notice a damaged file.
-    """
+    A checksum of everything stored lets :func:`load_checkpoint` notice a damaged file."""
     path = check_writable_path("checkpoint_path", path)
     path.parent.mkdir(parents=True, exist_ok=True)
     entry = {
@@ -62,10 +60,8 @@ def save_checkpoint(
 
 def load_checkpoint(path: str | os.PathLike, architecture: str | None = None) -> dict[str, Any]:
     """Read a checkpoint with ``weights_only=True``; refuse unsafe, damaged or mismatched files.
-
-    A plain ``state_dict`` saved as in the reference tutorial is accepted too and comes back
-    as ``{"state_dict": ..., "architecture": None}``.
-    """
+    A plain ``state_dict`` saved as in the reference tutorial is accepted too and comes back as
+    ``{"state_dict": ..., "architecture": None}``."""
     path = Path(path).expanduser()
     if not path.is_file():
         raise CheckpointError(
@@ -140,11 +136,9 @@ def resume_or_start(
     resume: bool,
 ) -> tuple[int, list[float]]:
     """Continue the run saved at ``path``, or start afresh: return (epochs done, losses so far).
-
-    With ``resume`` and a checkpoint there, the weights, the optimizer's momentum and the
-    schedule's position are restored; a checkpoint of another run (its ``params`` differ from
-    ``this_run``) is refused rather than mixed in. Says in one line which it does.
-    """
+    With ``resume`` and a checkpoint there, the weights, the optimizer's momentum and the schedule's
+    position are restored; a checkpoint of another run (its ``params`` differ from ``this_run``) is
+    refused rather than mixed in. Says in one line which it does."""
     if not (resume and Path(path).expanduser().is_file()):
         print(
             f"Nothing to resume at {pretty_path(path)}: starting from scratch."

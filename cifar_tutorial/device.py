@@ -22,10 +22,8 @@ def available_devices() -> list[str]:
 
 def pick_device(requested: str = "auto", verbose: bool = True) -> torch.device:
     """The device asked for, or with ``"auto"`` the best one present; says what and why.
-
     Asking for ``"cuda"`` or ``"mps"`` on a machine without it raises
-    :class:`DeviceUnavailableError` instead of failing later inside torch.
-    """
+    :class:`DeviceUnavailableError` instead of failing later inside torch."""
     requested = check_choice("device", requested, DEVICES)
     present = available_devices()
     if requested == "auto":

@@ -49,10 +49,8 @@ def per_class_accuracy(matrix: torch.Tensor) -> torch.Tensor:
 
 def record_metrics(path: str | os.PathLike | None, **values: Any) -> None:
     """Merge ``values`` into the JSON file at ``path`` (nothing happens when ``path`` is empty).
-
-    Notebooks call this so that ``cifar-tutorial run`` and the tests can read their results.
-    Tensors become lists; the file is replaced atomically.
-    """
+    Notebooks call this so that ``cifar-tutorial run`` and the tests can read their results. Tensors
+    become lists; the file is replaced atomically."""
     if path is None or str(path) == "":
         return
     path = Path(path).expanduser()

@@ -9,10 +9,8 @@ import torch.nn.functional as F
 
 class Net(nn.Module):
     """The reference tutorial's LeNet-style network: two conv layers, three linear layers.
-
-    3x32x32 -> conv 5x5 (6) -> pool -> conv 5x5 (16) -> pool -> 400 -> 120 -> 84 -> 10,
-    62,006 parameters.
-    """
+    3x32x32 -> conv 5x5 (6) -> pool -> conv 5x5 (16) -> pool -> 400 -> 120 -> 84 -> 10, 62,006
+    parameters."""
 
     def __init__(self) -> None:
         super().__init__()

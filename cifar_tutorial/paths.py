@@ -68,9 +68,7 @@ def resolve_path(path: str | os.PathLike | None, default: Path) -> Path:
 
 def pretty_path(path: str | os.PathLike) -> str:
     """A path shortened for printing: relative to the working directory, or to ``~``.
-
-    Notebook outputs are committed, so they should not show a machine's absolute paths.
-    """
+    Notebook outputs are committed, so they should not show a machine's absolute paths."""
     path = Path(path).expanduser().absolute()
     for base, prefix in ((Path.cwd(), ""), (Path.home(), "~/")):
         try:

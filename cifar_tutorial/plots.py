@@ -27,9 +27,7 @@ def unnormalize(
     std: Sequence[float] = REFERENCE_STD,
 ) -> torch.Tensor:
     """Undo ``Normalize(mean, std)``: float images back to [0, 1], ready to draw.
-
-    ``uint8`` images (0..255) are only scaled to [0, 1].
-    """
+    ``uint8`` images (0..255) are only scaled to [0, 1]."""
     if images.dtype == torch.uint8:
         return images.float() / 255
     mean_t = torch.tensor(mean, dtype=images.dtype, device=images.device).view(-1, 1, 1)
@@ -108,11 +106,9 @@ def loss_curve(
     title: str = "Training loss",
 ) -> Figure:
     """Per-step training losses, raw (faint) and smoothed (solid); several runs overlay.
-
-    ``runs`` is one list of losses or ``{"run name": losses, ...}``. ``window`` is the
-    smoothing width in steps (default: 1/20 of the longest run). With ``steps_per_epoch``,
-    dashed lines mark where each epoch ends.
-    """
+    ``runs`` is one list of losses or ``{"run name": losses, ...}``. ``window`` is the smoothing
+    width in steps (default: 1/20 of the longest run). With ``steps_per_epoch``, dashed lines mark
+    where each epoch ends."""
     if not isinstance(runs, Mapping):
         runs = {"training loss": runs}
     longest = max((len(losses) for losses in runs.values()), default=0)
@@ -186,9 +182,7 @@ def confusion_heatmap(
 
 def filter_grid(weight: torch.Tensor, *, columns: int = 6, title: str | None = None) -> Figure:
     """A convolution layer's filters ``(out, 3, k, k)`` as small colour pictures.
-
-    Each filter is stretched to its own full range, so the pattern it looks for shows.
-    """
+    Each filter is stretched to its own full range, so the pattern it looks for shows."""
     weight = weight.detach().cpu().float()
     low = weight.amin(dim=(1, 2, 3), keepdim=True)
     high = weight.amax(dim=(1, 2, 3), keepdim=True)
@@ -211,9 +205,7 @@ def feature_map_grid(
     std: Sequence[float] = REFERENCE_STD,
 ) -> Figure:
     """One image ``(3, H, W)``, then each layer's output ``(C, h, w)`` as grey pictures.
-
-    ``maps`` is ``{"layer name": activations of this image}``; each layer starts a new row.
-    """
+    ``maps`` is ``{"layer name": activations of this image}``; each layer starts a new row."""
     layers = {name: m.detach().cpu().float() for name, m in maps.items()}
     rows = 1 + sum(math.ceil(len(m) / columns) for m in layers.values())
     fig, grid = plt.subplots(rows, columns, figsize=(1.3 * columns, 1.45 * rows), squeeze=False)

@@ -92,9 +92,7 @@ def notebook_settings(
 
 def default_checkpoint(dataset: str) -> Path:
     """Where notebook 04 saves and notebook 05 looks for weights trained on ``dataset``.
-
-    Weights trained on the small sample get their own file, so that a smoke run never
-    replaces the weights of a full run.
-    """
+    Weights trained on the small sample get their own file, so that a smoke run never replaces the
+    weights of a full run."""
     path = default_checkpoint_path()
     return path if dataset == "cifar10" else path.with_name(f"{path.stem}-{dataset}{path.suffix}")

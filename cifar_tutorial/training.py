@@ -66,9 +66,7 @@ RECIPES = {
 
 def make_recipe(name: str = "fast", **overrides: Any) -> Recipe:
     """A recipe from :data:`RECIPES` with the given values changed (``None`` keeps the default).
-
-    Every value is validated, so a bad notebook parameter fails here with a clear message.
-    """
+    Every value is validated, so a bad notebook parameter fails here with a clear message."""
     name = check_choice("recipe", name, RECIPES)
     changes = {key: value for key, value in overrides.items() if value is not None}
     unknown = sorted(set(changes) - set(Recipe.__dataclass_fields__) | ({"name"} & set(changes)))
@@ -90,11 +88,9 @@ def make_recipe(name: str = "fast", **overrides: Any) -> Recipe:
 
 def make_optimizer(net: nn.Module, recipe: Recipe) -> optim.SGD:
     """Stochastic gradient descent with momentum, as the recipe says.
-
-    With the weights on the CPU it uses torch's fused implementation: the same update (up
-    to rounding) in one call instead of several per weight tensor, 85 instead of 310
-    microseconds per step here, which matters with the reference's batches of 4.
-    """
+    With the weights on the CPU it uses torch's fused implementation: the same update (up to
+    rounding) in one call instead of several per weight tensor, 85 instead of 310 microseconds per
+    step here, which matters with the reference's batches of 4."""
     parameters = list(net.parameters())
     nesterov = recipe.nesterov and recipe.momentum > 0
     fused = all(p.device.type == "cpu" for p in parameters) or None  # None: torch's default
@@ -106,10 +102,8 @@ def make_scheduler(
     optimizer: optim.Optimizer, recipe: Recipe, steps_per_epoch: int
 ) -> optim.lr_scheduler.LRScheduler:
     """The learning-rate schedule, stepped once per batch.
-
-    ``onecycle`` warms the rate up from lr/25 to lr over the first 25% of steps, then anneals
-    it to nearly zero; ``constant`` keeps lr throughout, as the reference does.
-    """
+    ``onecycle`` warms the rate up from lr/25 to lr over the first 25% of steps, then anneals it to
+    nearly zero; ``constant`` keeps lr throughout, as the reference does."""
     if recipe.schedule == "constant":
         return optim.lr_scheduler.LambdaLR(optimizer, lambda step: 1.0)
     return optim.lr_scheduler.OneCycleLR(
@@ -119,9 +113,7 @@ def make_scheduler(
 
 class RunningLoss:
     """Keeps every step's loss, prints the average every ``every`` steps, stops on NaN.
-
-    The printed lines look like the reference tutorial's: ``[epoch, step] loss: 1.234``.
-    """
+    The printed lines look like the reference tutorial's: ``[epoch, step] loss: 1.234``."""
 
     def __init__(self, every: int, verbose: bool = True) -> None:
         self.every = check_int("print_every", every, minimum=1)
@@ -161,12 +153,10 @@ def train(
     on_epoch_end: Callable[[int, optim.Optimizer, Any, RunningLoss], None] | None = None,
 ) -> RunningLoss:
     """Train ``net`` with the loop of notebook 04; return the recorded losses.
-
-    ``loader`` is a :class:`~cifar_tutorial.data.FastLoader` (or any iterable of batches
-    with ``set_epoch``). To resume, pass ``start_epoch`` and the restored optimizer and
-    scheduler. ``on_epoch_end(epoch, optimizer, scheduler, log)`` runs after each epoch,
-    e.g. to save a checkpoint.
-    """
+    ``loader`` is a :class:`~cifar_tutorial.data.FastLoader` (or any iterable of batches with
+    ``set_epoch``). To resume, pass ``start_epoch`` and the restored optimizer and scheduler.
+    ``on_epoch_end(epoch, optimizer, scheduler, log)`` runs after each epoch, e.g. to save a
+    checkpoint."""
     net.to(device).train()
     criterion = nn.CrossEntropyLoss()
     optimizer = optimizer or make_optimizer(net, recipe)
@@ -213,11 +203,9 @@ def train_and_save(
 @contextmanager
 def explain_out_of_memory(device: torch.device | str, batch_size: int) -> Iterator[None]:
     """Around a training loop: a batch too big for the device fails with what to try.
-
-    torch reports a full GPU (or RAM) with a page of allocator details; this turns it into
-    a :class:`DeviceMemoryError` suggesting a smaller ``batch_size`` or the CPU. Notebook 04
-    wraps its loop in it too: ``with explain_out_of_memory(device, batch_size): ...``
-    """
+    torch reports a full GPU (or RAM) with a page of allocator details; this turns it into a
+    :class:`DeviceMemoryError` suggesting a smaller ``batch_size`` or the CPU. Notebook 04 wraps its
+    loop in it too: ``with explain_out_of_memory(device, batch_size): ...``"""
     try:
         yield
     except RuntimeError as error:  # torch.OutOfMemoryError is a RuntimeError too
@@ -281,9 +269,7 @@ def training_settings(
     checkpoint_path: str | None = None, resume: bool = False,
 ) -> TrainingSettings:  # fmt: skip
     """Check every parameter of notebook 04 before any data is loaded; fill in the defaults.
-
-    A value that cannot work stops here with a one-line :class:`ParameterError`.
-    """
+    A value that cannot work stops here with a one-line :class:`ParameterError`."""
     profile, dataset, data_root, metrics_path = notebook_settings(
         profile, dataset, data_root, metrics_path
     )
@@ -345,9 +331,7 @@ class TrainingResult:
 def images_per_second(data: ImageSet, batch_size: int, seconds: float,
                       device: torch.device | str = "cpu", seed: int = 0) -> float:  # fmt: skip
     """Train a fresh Net for about ``seconds`` on batches of ``batch_size``; return its speed.
-
-    The tutorial's optimizer (SGD, lr 0.001, momentum 0.9); nothing else is touched.
-    """
+    The tutorial's optimizer (SGD, lr 0.001, momentum 0.9); nothing else is touched."""
     net = Net().to(device)
     optimizer = optim.SGD(net.parameters(), lr=0.001, momentum=0.9)
     criterion = nn.CrossEntropyLoss()

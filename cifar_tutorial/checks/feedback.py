@@ -69,11 +69,9 @@ def is_stub(value: object) -> bool:
 
 def checker(first_hint: str) -> Callable[[Callable[..., Feedback]], Callable[..., Feedback]]:
     """Make a function a checker; ``first_hint`` is what to say while the answer is the stub.
-
     The decorated function may return a :class:`Feedback` or raise :class:`NotYet`; any other
     exception (an answer that cannot be called, a tensor of the wrong type...) is turned into a
-    one-line "not yet" that names it.
-    """
+    one-line "not yet" that names it."""
 
     def decorate(function: Callable[..., Feedback]) -> Callable[..., Feedback]:
         @functools.wraps(function)

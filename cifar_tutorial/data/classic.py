@@ -34,11 +34,9 @@ def classic_dataset(
     download: bool = True,
 ) -> Dataset:
     """A torchvision-style ``Dataset`` yielding ``(transformed image, label)`` one at a time.
-
-    The official batches come through ``torchvision.datasets.CIFAR10``, class folders
-    through ``ImageFolder``, the embedded sample through :class:`TensorImageDataset`.
-    Every one of them has a ``classes`` attribute in CIFAR-10's label order.
-    """
+    The official batches come through ``torchvision.datasets.CIFAR10``, class folders through
+    ``ImageFolder``, the embedded sample through :class:`TensorImageDataset`. Every one of them has
+    a ``classes`` attribute in CIFAR-10's label order."""
     dataset = check_choice("dataset", dataset, DATASETS)
     split = check_choice("split", split, SPLITS)
     transform = transform if transform is not None else reference_transform()

@@ -20,12 +20,10 @@ from .stats import REFERENCE_MEAN, REFERENCE_STD
 
 class FastLoader:
     """Normalized (optionally shuffled, flipped, translated) batches from an :class:`ImageSet`.
-
     Iterating yields ``(images, labels)`` like a ``DataLoader``: ``float32`` images of shape
-    ``(B, 3, 32, 32)`` normalized with ``mean`` and ``std``. Shuffling and augmentation are
-    seeded with ``(seed, epoch)``: epoch ``k`` is the same after an interruption
-    (:meth:`set_epoch`). On the CPU it calls :func:`~cifar_tutorial.allocator.reuse_freed_memory`.
-    """
+    ``(B, 3, 32, 32)`` normalized with ``mean`` and ``std``. Shuffling and augmentation are seeded
+    with ``(seed, epoch)``: epoch ``k`` is the same after an interruption (:meth:`set_epoch`). On
+    the CPU it calls :func:`~cifar_tutorial.allocator.reuse_freed_memory`."""
 
     def __init__(
         self,
@@ -90,9 +88,7 @@ class FastLoader:
 
 def epoch_generator(seed: int, epoch: int) -> torch.Generator:
     """A torch generator for one epoch of one seed; ``(seed, epoch)`` pairs never collide.
-
-    (Seeding with ``seed + epoch`` would give seed 1 the orders of seed 0 shifted by an epoch.)
-    """
+    (Seeding with ``seed + epoch`` would give seed 1 the orders of seed 0 shifted by an epoch.)"""
     state = np.random.SeedSequence([seed, epoch]).generate_state(1, dtype=np.uint64)[0]
     return torch.Generator().manual_seed(int(state))
 

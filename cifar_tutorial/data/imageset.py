@@ -32,10 +32,8 @@ class ImageSet:
 
     def spread(self, count: int) -> ImageSet:
         """``count`` images spread evenly over the set (all of them if it holds fewer).
-
-        Evenly spread, not the first ``count``: a set stored class by class would otherwise
-        give images of one class only.
-        """
+        Evenly spread, not the first ``count``: a set stored class by class would otherwise give
+        images of one class only."""
         count = min(count, len(self))
         index = torch.arange(count) * len(self) // count
         return ImageSet(self.images[index], self.labels[index], self.split, self.source,

@@ -27,14 +27,11 @@ def load_split(
     download: bool = True,
 ) -> ImageSet:
     """One split as uint8 tensors: decoded once, then read from the cache in well under 1 s.
-
     ``dataset="cifar10"`` looks in ``data_root`` (default ``$CIFAR10_ROOT`` or
-    ``~/.cache/cifar-tutorial/data``) for the official batches, the official archive, or
-    class folders, in that order; with none there it downloads (when ``download``).
-    A ``"cifar10"`` split must be complete (:func:`check_complete`); ``"cifar10-subset"``
-    reads the same sources with any number of photos. ``dataset="sample"`` needs no data
-    folder at all.
-    """
+    ``~/.cache/cifar-tutorial/data``) for the official batches, the official archive, or class
+    folders, in that order; with none there it downloads (when ``download``). A ``"cifar10"`` split
+    must be complete (:func:`check_complete`); ``"cifar10-subset"`` reads the same sources with any
+    number of photos. ``dataset="sample"`` needs no data folder at all."""
     dataset = check_choice("dataset", dataset, DATASETS)
     split = check_choice("split", split, SPLITS)
     download = check_bool("download", download)
@@ -72,10 +69,8 @@ def check_complete(counts: list[int], split: str, where: str) -> None:
 
 def find_source(root: Path, download: bool = True) -> str:
     """``"official"`` or ``"folders"``: which copy of CIFAR-10 ``root`` holds.
-
-    An official archive found on disk is verified and extracted; with nothing on disk the
-    archive is downloaded when ``download`` is true.
-    """
+    An official archive found on disk is verified and extracted; with nothing on disk the archive is
+    downloaded when ``download`` is true."""
     if official.has_batches(root):
         return "official"
     if folders.looks_like_folders(root):

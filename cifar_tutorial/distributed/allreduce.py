@@ -10,10 +10,8 @@ import torch.distributed as dist
 
 def all_reduce_demo() -> dict[str, list[float]]:
     """Each rank starts with its own numbers; after ``all_reduce`` every rank holds their sum.
-
-    Run it in several processes (``launch_function(all_reduce_demo, 2)``): it joins the
-    process group from torchrun's environment, and returns what this rank had and got.
-    """
+    Run it in several processes (``launch_function(all_reduce_demo, 2)``): it joins the process
+    group from torchrun's environment, and returns what this rank had and got."""
     dist.init_process_group("gloo")  # the CPU backend; its address comes from the environment
     try:
         rank, world_size = dist.get_rank(), dist.get_world_size()

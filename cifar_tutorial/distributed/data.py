@@ -22,9 +22,7 @@ from ..validation import check_bool, check_int
 
 class ShardedLoader:
     """Normalized batches of ``batch_size // world_size`` images for one rank (``drop_last``).
-
-    For ``world_size=1`` it yields exactly ``FastLoader(..., drop_last=True)``'s batches.
-    """
+    For ``world_size=1`` it yields exactly ``FastLoader(..., drop_last=True)``'s batches."""
 
     def __init__(
         self,
@@ -86,9 +84,7 @@ def share_of(
     device: torch.device | str = "cpu",
 ) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
     """Every image of rank's share (``rank, rank + W, ...``) in order, normalized, in batches.
-
-    For testing: the shares of all ranks together hold each image exactly once.
-    """
+    For testing: the shares of all ranks together hold each image exactly once."""
     images, labels = data.images[rank::world_size], data.labels[rank::world_size]
     for start in range(0, len(labels), batch_size):
         chunk = images[start : start + batch_size].to(device)
@@ -108,9 +104,7 @@ def normalize(
 
 def check_share(batch_size: object, world_size: int, images: int) -> int:
     """The global ``batch_size`` if ``world_size`` processes can share it and ``images`` fill it.
-
-    Raises a one-line :class:`ParameterError` naming what to change otherwise.
-    """
+    Raises a one-line :class:`ParameterError` naming what to change otherwise."""
     batch_size = check_int("batch_size", batch_size, minimum=1)
     processes = f"{world_size} process{'es' if world_size > 1 else ''}"
     if world_size > batch_size:

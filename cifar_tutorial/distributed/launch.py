@@ -113,10 +113,8 @@ def torchrun_command(
     python: str = sys.executable,
 ) -> list[str]:
     """The command line: ``python -m torch.distributed.run`` is what ``torchrun`` runs.
-
-    Without ``port`` it is ``--standalone`` (one machine, a free port picked by torchrun);
-    with it, the rendezvous listens on that port of this machine.
-    """
+    Without ``port`` it is ``--standalone`` (one machine, a free port picked by torchrun); with it,
+    the rendezvous listens on that port of this machine."""
     where = ["--standalone"] if port is None else ["--rdzv-backend=c10d",
                                                    f"--rdzv-endpoint=127.0.0.1:{port}"]  # fmt: skip
     return [python, "-m", "torch.distributed.run", *where, f"--nproc-per-node={nproc}",
@@ -154,10 +152,8 @@ def run_torchrun(
     module: str = TRAIN_MODULE,
 ) -> Finished:
     """Run ``torchrun`` for ``nproc`` processes of ``module``; raise one line if it fails.
-
-    The checks come first. With ``echo`` the command is printed, then rank 0's lines as they
-    come. On ``timeout``, an error or Ctrl-C the whole process group is stopped.
-    """
+    The checks come first. With ``echo`` the command is printed, then rank 0's lines as they come.
+    On ``timeout``, an error or Ctrl-C the whole process group is stopped."""
     backend = resolve_backend(backend)
     nproc = check_int("nproc", nproc, minimum=1, maximum=1024)
     if backend == "nccl" and nproc > torch.cuda.device_count():

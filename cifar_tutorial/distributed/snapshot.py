@@ -61,9 +61,7 @@ def save_snapshot(
 
 def load_snapshot(path: str | os.PathLike) -> dict[str, Any] | None:
     """The snapshot at ``path``, ``None`` when there is none; a damaged one raises.
-
-    :class:`CheckpointError` says what is wrong and that the previous snapshot is kept.
-    """
+    :class:`CheckpointError` says what is wrong and that the previous snapshot is kept."""
     path = Path(path)
     if not path.is_file():
         return None

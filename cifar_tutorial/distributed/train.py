@@ -199,9 +199,7 @@ def resume(
     path: Path, settings: dict[str, Any], net: nn.Module, optimizer, scheduler
 ) -> tuple[int, list[dict[str, float]]]:
     """Load the snapshot into net, optimizer and schedule; ``(next epoch, history)``.
-
-    Every rank reads the same file. A snapshot of other settings is refused, not mixed in.
-    """
+    Every rank reads the same file. A snapshot of other settings is refused, not mixed in."""
     saved = load_snapshot(path)
     if saved is None:
         return 0, []

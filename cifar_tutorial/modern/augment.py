@@ -28,10 +28,8 @@ def train_batches(
     seed: int = 0,
 ) -> FastLoader:
     """Shuffled, augmented, normalized training batches (the last, partial batch is dropped).
-
-    ``flip`` mirrors a random half of each batch; ``translate`` shifts each image by up to
-    that many pixels in x and y, filling the border by reflection (0 switches it off).
-    """
+    ``flip`` mirrors a random half of each batch; ``translate`` shifts each image by up to that many
+    pixels in x and y, filling the border by reflection (0 switches it off)."""
     return FastLoader(data, batch_size, shuffle=True, drop_last=True, flip=flip,
                       translate=translate, mean=CIFAR10_MEAN, std=CIFAR10_STD, device=device,
                       seed=seed)  # fmt: skip

@@ -68,11 +68,9 @@ class FastNet(nn.Module):
 
 def identity_conv(channels_in: int, channels_out: int) -> nn.Conv2d:
     """A 3x3 convolution that starts out passing its first input channels straight through.
-
     The default random initialisation is kept for the extra output channels; the first
-    ``channels_in`` outputs start as a copy of the inputs (a "Dirac" kernel), so that even
-    a deep stack of them carries the image forward from the first step.
-    """
+    ``channels_in`` outputs start as a copy of the inputs (a "Dirac" kernel), so that even a deep
+    stack of them carries the image forward from the first step."""
     conv = nn.Conv2d(channels_in, channels_out, 3, padding="same", bias=False)
     nn.init.dirac_(conv.weight.data[: min(channels_in, channels_out)])
     return conv
@@ -80,10 +78,8 @@ def identity_conv(channels_in: int, channels_out: int) -> nn.Conv2d:
 
 def batch_norm(channels: int, momentum: float) -> nn.BatchNorm2d:
     """Batch normalization with a learned shift but a fixed scale of 1.
-
-    The next convolution can scale its input any way it likes, so a learned scale adds
-    nothing but parameters for weight decay to pull on.
-    """
+    The next convolution can scale its input any way it likes, so a learned scale adds nothing but
+    parameters for weight decay to pull on."""
     norm = nn.BatchNorm2d(channels, momentum=momentum, eps=1e-12)
     norm.weight.requires_grad_(False)
     return norm
@@ -110,13 +106,11 @@ def image_patches(images: torch.Tensor, size: int = WHITENING_KERNEL) -> torch.T
 @torch.no_grad()
 def init_whitening(conv: nn.Conv2d, images: torch.Tensor, eps: float = 5e-4) -> None:
     """Set ``conv``'s filters to whiten the 2x2 patches of ``images`` (normalized floats).
-
-    The patch covariance has eigenvectors (directions in patch space) and eigenvalues (how
-    much the patches vary along each). A filter along an eigenvector, divided by the square
-    root of its eigenvalue, outputs a feature with variance 1 that is uncorrelated with the
-    others: the network starts from decorrelated, equally loud inputs instead of having to
-    learn them. Each filter comes with its negative, so that a GELU after it keeps both signs.
-    """
+    The patch covariance has eigenvectors (directions in patch space) and eigenvalues (how much the
+    patches vary along each). A filter along an eigenvector, divided by the square root of its
+    eigenvalue, outputs a feature with variance 1 that is uncorrelated with the others: the network
+    starts from decorrelated, equally loud inputs instead of having to learn them. Each filter comes
+    with its negative, so that a GELU after it keeps both signs."""
     size = conv.kernel_size[0]
     patches = image_patches(images.float(), size)
     covariance = patches.T @ patches / len(patches)

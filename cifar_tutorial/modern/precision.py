@@ -18,10 +18,8 @@ PRECISIONS = ("auto", "float32", "bfloat16")
 
 def cpu_has_fast_bfloat16() -> bool:
     """Whether this CPU computes bfloat16 natively (AVX512-BF16 or AMX), as oneDNN reports.
-
-    Without it (e.g. AVX2-only processors) bfloat16 is emulated and several times *slower*
-    than float32.
-    """
+    Without it (e.g. AVX2-only processors) bfloat16 is emulated and several times *slower* than
+    float32."""
     try:
         return bool(torch.ops.mkldnn._is_mkldnn_bf16_supported())
     except (AttributeError, RuntimeError):
@@ -30,10 +28,8 @@ def cpu_has_fast_bfloat16() -> bool:
 
 def autocast_dtype(device: torch.device, precision: str = "auto") -> torch.dtype | None:
     """The dtype to autocast to on ``device`` (``None`` = plain float32).
-
-    ``"auto"`` picks bfloat16 on CUDA GPUs that support it and on CPUs that compute it
-    natively, float32 everywhere else (Apple's MPS included).
-    """
+    ``"auto"`` picks bfloat16 on CUDA GPUs that support it and on CPUs that compute it natively,
+    float32 everywhere else (Apple's MPS included)."""
     precision = check_choice("precision", precision, PRECISIONS)
     if precision == "float32":
         return None

@@ -126,9 +126,7 @@ def ablation_ideas(recipe: ModernRecipe) -> list[str]:
 
 def make_recipe(name: str = "cpu", **overrides: Any) -> ModernRecipe:
     """A preset from :data:`RECIPES` with some values changed (``None`` keeps the preset's).
-
-    Every value is checked, so a bad notebook parameter fails here with a clear message.
-    """
+    Every value is checked, so a bad notebook parameter fails here with a clear message."""
     name = check_choice("recipe", name, RECIPES)
     changes = {key: value for key, value in overrides.items() if value is not None}
     unknown = sorted(set(changes) - set(ModernRecipe.__dataclass_fields__))

@@ -45,11 +45,9 @@ def make_optimizer(
     skip: list[nn.Parameter] = (),
 ) -> torch.optim.SGD:
     """Nesterov SGD; batch-norm shifts get ``bias_lr_scale`` times the learning rate.
-
-    Their weight decay is divided by the same factor, so that every parameter decays by
-    the same amount per step (``lr * weight_decay``). Parameters in ``skip`` are left to
-    another optimizer.
-    """
+    Their weight decay is divided by the same factor, so that every parameter decays by the same
+    amount per step (``lr * weight_decay``). Parameters in ``skip`` are left to another
+    optimizer."""
     skipped = {id(p) for p in skip}
     trained = [
         (n, p) for n, p in net.named_parameters() if p.requires_grad and id(p) not in skipped
@@ -95,11 +93,9 @@ def warmup_then_decay(
 
 class Lookahead:
     """A slow copy of the weights; every few steps the fast weights are reset to a blend.
-
-    ``update(net, decay)`` moves the slow copy ``1 - decay`` of the way towards the current
-    weights, then copies it back into the network. Early on ``decay`` is near 0 (plain SGD);
-    it grows to 0.77 by the end, averaging over ever more steps as the learning rate falls.
-    """
+    ``update(net, decay)`` moves the slow copy ``1 - decay`` of the way towards the current weights,
+    then copies it back into the network. Early on ``decay`` is near 0 (plain SGD); it grows to 0.77
+    by the end, averaging over ever more steps as the learning rate falls."""
 
     def __init__(self, net: nn.Module) -> None:
         self.slow = {k: v.detach().clone() for k, v in net.state_dict().items()}
