@@ -1,11 +1,9 @@
 """Reusing freed memory between training steps on Linux (glibc).
-
-Every step allocates and frees the same buffers of 1-20 MB; glibc's ``malloc`` hands blocks
-that large back to the system and the kernel must zero fresh ones, every step. Raising two of
-its thresholds keeps them for the next step: about 14% faster training on the 2-core CPU, same
-peak memory (docs/benchmarks.md). :class:`~cifar_tutorial.data.FastLoader` calls
-:func:`reuse_freed_memory` for the CPU; other systems and C libraries are left as they are.
-"""
+Every step allocates and frees the same buffers of 1-20 MB; glibc's ``malloc`` hands blocks that
+large back to the system and the kernel must zero fresh ones, every step. Raising two of its
+thresholds keeps them for the next step: about 14% faster training on the 2-core CPU, same peak
+memory (docs/benchmarks.md). :class:`~cifar_tutorial.data.FastLoader` calls
+:func:`reuse_freed_memory` for the CPU; other systems and C libraries are left as they are."""
 
 from __future__ import annotations
 

@@ -1,11 +1,9 @@
 """Saving and loading trained weights safely.
-
-Saving writes to a temporary file and renames it into place, so an interruption never leaves
-a broken checkpoint where a good one was. A checkpoint records what it is (architecture,
-training parameters, epoch, optimizer state, data normalization) so that loading the wrong
-one fails clearly. Loading always uses ``torch.load(..., weights_only=True)``: a file that
-would need to run code while unpickling is refused, and the code never runs.
-"""
+Saving writes to a temporary file and renames it into place, so an interruption never leaves a
+broken checkpoint where a good one was. A checkpoint records what it is (architecture, training
+parameters, epoch, optimizer state, data normalization) so that loading the wrong one fails clearly.
+Loading always uses ``torch.load(..., weights_only=True)``: a file that would need to run code while
+unpickling is refused, and the code never runs."""
 
 from __future__ import annotations
 

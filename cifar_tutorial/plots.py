@@ -1,10 +1,7 @@
 """The pictures the notebooks draw, each a small function that returns a matplotlib ``Figure``.
-
-In a notebook, end a cell with the figure to show it; anywhere, ``fig.savefig("name.png")``
-writes it to a file. The figures are closed in pyplot before they are returned, so that
-Jupyter shows each one once and a script or test that makes many of them does not pile
-them up in memory.
-"""
+In a notebook, end a cell with the figure to show it; anywhere, ``fig.savefig("name.png")`` writes
+it to a file. The figures are closed in pyplot before they are returned, so that Jupyter shows each
+one once and a script or test that makes many of them does not pile them up in memory."""
 
 from __future__ import annotations
 

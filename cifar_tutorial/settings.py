@@ -1,11 +1,9 @@
 """Profiles: the same notebooks on the full CIFAR-10, or in seconds on the embedded sample.
-
-Every notebook has a ``profile`` parameter. ``"full"`` (the default) is the real lesson on
-the whole data set; ``"smoke"`` runs each notebook in seconds on the sample shipped in the
-package, for tests, CI and a first try offline. Left at ``None``, the profile comes from the
-environment variable ``CIFAR_TUTORIAL_PROFILE`` (so that JupyterLab can be started in the
-smoke profile), else it is ``"full"``.
-"""
+Every notebook has a ``profile`` parameter. ``"full"`` (the default) is the real lesson on the whole
+data set; ``"smoke"`` runs each notebook in seconds on the sample shipped in the package, for tests,
+CI and a first try offline. Left at ``None``, the profile comes from the environment variable
+``CIFAR_TUTORIAL_PROFILE`` (so that JupyterLab can be started in the smoke profile), else it is
+``"full"``."""
 
 from __future__ import annotations
 

@@ -1,9 +1,7 @@
 """Training plumbing shared by notebook 04, notebook 05's fallback, the benchmark and the tests.
-
-Notebook 04 writes the training loop out in full, because it is the lesson; :func:`train`
-here runs the very same loop (a test checks that both give identical weights), for code
-that needs trained weights without teaching how.
-"""
+Notebook 04 writes the training loop out in full, because it is the lesson; :func:`train` here runs
+the very same loop (a test checks that both give identical weights), for code that needs trained
+weights without teaching how."""
 
 from __future__ import annotations
 

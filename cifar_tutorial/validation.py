@@ -1,9 +1,7 @@
 """Checks for notebook parameters and command-line options, run before any heavy work.
-
-Each check returns the cleaned value or raises :class:`ParameterError` whose one-line
-message names the parameter, the value given and what is allowed. Numbers given as text
-(papermill's ``-r`` delivers strings) are accepted when they read cleanly as numbers.
-"""
+Each check returns the cleaned value or raises :class:`ParameterError` whose one-line message names
+the parameter, the value given and what is allowed. Numbers given as text (papermill's ``-r``
+delivers strings) are accepted when they read cleanly as numbers."""
 
 from __future__ import annotations
 

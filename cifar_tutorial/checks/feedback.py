@@ -1,9 +1,7 @@
 """One line of feedback on an exercise: right (and why it matters), or not yet (and a hint).
-
-A checker (:func:`checker`) returns :func:`right` or :func:`not_yet`, or raises :class:`NotYet`
-at the first mistake; an answer still holding the stub ``...`` gets the exercise's first hint,
-and an exception the answer causes becomes one "not yet" line, never a traceback.
-"""
+A checker (:func:`checker`) returns :func:`right` or :func:`not_yet`, or raises :class:`NotYet` at
+the first mistake; an answer still holding the stub ``...`` gets the exercise's first hint, and an
+exception the answer causes becomes one "not yet" line, never a traceback."""
 
 from __future__ import annotations
 

@@ -1,13 +1,11 @@
 """Are you on track? A run's own loss, accuracy and time against the ranges measured for it.
-
-``on_track_ranges.json``, next to this module, holds the ranges: measured runs of the
-notebooks' default settings on one CPU (``benchmarks/on_track_ranges.py``, and
-``benchmarks/budget_recipe.py`` for notebook 07's full profile; see docs/benchmarks.md),
-each widened by a stated margin for other seeds and machines, and what to look at when a
-result falls outside. Up to twice the measured time still counts as on track (a slower CPU);
-no time is judged on a GPU or MPS, where nothing was measured. With other settings than the
-defaults there is no measured range, and the cell says so instead of guessing.
-"""
+``on_track_ranges.json``, next to this module, holds the ranges: measured runs of the notebooks'
+default settings on one CPU (``benchmarks/on_track_ranges.py``, and ``benchmarks/budget_recipe.py``
+for notebook 07's full profile; see docs/benchmarks.md), each widened by a stated margin for other
+seeds and machines, and what to look at when a result falls outside. Up to twice the measured time
+still counts as on track (a slower CPU); no time is judged on a GPU or MPS, where nothing was
+measured. With other settings than the defaults there is no measured range, and the cell says so
+instead of guessing."""
 
 from __future__ import annotations
 

@@ -1,11 +1,9 @@
 """CIFAR-10 from every source a learner has, behind one interface.
-
-``dataset="cifar10"`` finds the real data set under ``data_root`` (the official batches,
-downloaded when allowed, or class folders); ``dataset="sample"`` is shipped in the package.
-Two ways to feed a network: the PyTorch tutorial's :func:`classic_dataset` with
-:func:`reference_transform` and a ``DataLoader``; or :func:`load_split`, which decodes a split
-once into a cached uint8 tensor, and :class:`FastLoader`, which cuts batches from it.
-"""
+``dataset="cifar10"`` finds the real data set under ``data_root`` (the official batches, downloaded
+when allowed, or class folders); ``dataset="sample"`` is shipped in the package. Two ways to feed a
+network: the PyTorch tutorial's :func:`classic_dataset` with :func:`reference_transform` and a
+``DataLoader``; or :func:`load_split`, which decodes a split once into a cached uint8 tensor, and
+:class:`FastLoader`, which cuts batches from it."""
 
 from .classic import classic_dataset, reference_transform
 from .fast import FastLoader

@@ -1,9 +1,7 @@
 """A decoded split cached on disk, so the second load takes a fraction of a second.
-
-It sits in ``<data_root>/.cifar_tutorial_cache`` (in the tutorial's home when the data folder
-is read-only), written atomically with its format version, the source files' fingerprint and
-a checksum: one from other files, another version or damaged is rebuilt, never trusted.
-"""
+It sits in ``<data_root>/.cifar_tutorial_cache`` (in the tutorial's home when the data folder is
+read-only), written atomically with its format version, the source files' fingerprint and a
+checksum: one from other files, another version or damaged is rebuilt, never trusted."""
 
 from __future__ import annotations
 

@@ -1,9 +1,7 @@
 """The fast path: batches cut from one uint8 tensor in memory, by indexing.
-
 The classic ``DataLoader`` builds a batch image by image (PIL, ``ToTensor``, ``Normalize``,
-``collate``), costing more than the tiny network's own work; here a batch is
-``images[indices]`` plus a few whole-batch tensor operations, on the CPU or the GPU.
-"""
+``collate``), costing more than the tiny network's own work; here a batch is ``images[indices]``
+plus a few whole-batch tensor operations, on the CPU or the GPU."""
 
 from __future__ import annotations
 

@@ -1,8 +1,6 @@
 """The official CIFAR-10 release (``cifar-10-python.tar.gz``) through torchvision.
-
-torchvision's ``CIFAR10`` reads the batches and knows the archive's address and md5; this adds
-a fast, clear failure offline, only complete files put in place, and damaged files named.
-"""
+torchvision's ``CIFAR10`` reads the batches and knows the archive's address and md5; this adds a
+fast, clear failure offline, only complete files put in place, and damaged files named."""
 
 from __future__ import annotations
 

@@ -1,8 +1,6 @@
 """The embedded sample: 6,000 real CIFAR-10 photos shipped inside the package.
-
-500 training and 100 test photos per class, as their JPEG bytes in one ``.npz`` file (about
-2 MB), for the smoke profile, the tests and offline demos (built by scripts/build_sample.py).
-"""
+500 training and 100 test photos per class, as their JPEG bytes in one ``.npz`` file (about 2 MB),
+for the smoke profile, the tests and offline demos (built by scripts/build_sample.py)."""
 
 from __future__ import annotations
 

@@ -1,10 +1,8 @@
 """Data-parallel training across processes and machines: notebook 8.
-
-``train`` is the script torchrun launches (read it top to bottom); ``launch`` starts it,
-with the checks that turn torchrun's failures into one line; ``data`` gives each process its
-share of every batch; ``snapshot`` keeps the state a restarted run resumes from;
-``allreduce`` shows the one operation behind it all.
-"""
+``train`` is the script torchrun launches (read it top to bottom); ``launch`` starts it, with the
+checks that turn torchrun's failures into one line; ``data`` gives each process its share of every
+batch; ``snapshot`` keeps the state a restarted run resumes from; ``allreduce`` shows the one
+operation behind it all."""
 
 from .allreduce import all_reduce_demo
 from .data import ShardedLoader, check_share

@@ -1,11 +1,9 @@
 """Each process's share of every batch: the fast loader's global batch, split by rank.
-
-With ``W`` processes, rank ``r`` takes images ``r, r + W, r + 2W, ...`` of each global batch
-(order and flips drawn for the whole batch from ``(seed, epoch)``), so together they see the
-batches one process would, and the run is the same whatever their number (a test checks it).
-``DistributedSampler`` shards like this over a whole epoch. The last incomplete batch is
-dropped, so that every process takes the same number of steps.
-"""
+With ``W`` processes, rank ``r`` takes images ``r, r + W, r + 2W, ...`` of each global batch (order
+and flips drawn for the whole batch from ``(seed, epoch)``), so together they see the batches one
+process would, and the run is the same whatever their number (a test checks it).
+``DistributedSampler`` shards like this over a whole epoch. The last incomplete batch is dropped, so
+that every process takes the same number of steps."""
 
 from __future__ import annotations
 

@@ -1,10 +1,8 @@
 """Starting N processes: the checks first, then ``torchrun`` or ``torch.distributed.launcher``.
-
-``torchrun`` (``python -m torch.distributed.run``) starts a process per device with its
-``RANK``, ``LOCAL_RANK`` and ``WORLD_SIZE``, and restarts them all when one fails
-(``--max-restarts``). What would make it fail obscurely later (a backend the machine cannot
-run, more processes than GPUs, a port in use) is checked here first, in one line.
-"""
+``torchrun`` (``python -m torch.distributed.run``) starts a process per device with its ``RANK``,
+``LOCAL_RANK`` and ``WORLD_SIZE``, and restarts them all when one fails (``--max-restarts``). What
+would make it fail obscurely later (a backend the machine cannot run, more processes than GPUs, a
+port in use) is checked here first, in one line."""
 
 from __future__ import annotations
 

@@ -1,10 +1,8 @@
 """The snapshot a data-parallel run writes after every epoch, so that a restart loses little.
-
-It holds what the next epoch needs: weights, optimizer state, the schedule's position, the
-next epoch's number, the run's settings and history. It is written atomically, the one before
-kept as ``NAME.previous.pt``; a damaged file (``weights_only`` load, checksum) is refused with
-a message, never trusted or overwritten.
-"""
+It holds what the next epoch needs: weights, optimizer state, the schedule's position, the next
+epoch's number, the run's settings and history. It is written atomically, the one before kept as
+``NAME.previous.pt``; a damaged file (``weights_only`` load, checksum) is refused with a message,
+never trusted or overwritten."""
 
 from __future__ import annotations
 

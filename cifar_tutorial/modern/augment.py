@@ -1,9 +1,7 @@
 """Data on the device, augmented a whole batch at a time.
-
 The training set is one uint8 tensor on the device (150 MB for CIFAR-10); a batch is cut by
 indexing, flipped and shifted, then made normalized floats, by
-:class:`~cifar_tutorial.data.FastLoader`; this module picks its settings.
-"""
+:class:`~cifar_tutorial.data.FastLoader`; this module picks its settings."""
 
 from __future__ import annotations
 

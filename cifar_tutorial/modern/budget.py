@@ -1,11 +1,9 @@
 """Training for the minutes you have: measure this machine's speed, then fix the steps.
-
-A workshop has minutes, not epochs. With a ``budget`` the recipe times a few steps of a
-throwaway copy of the network at each image size (and the test), then fixes the number of
-steps so that training and testing end in time. The schedule is a fraction of that number, so
-a slow laptop runs the same recipe, only shorter; a rate decaying linearly to the end of the
-budget spends it best ("budgeted training", Li, Yumer and Ramanan, 2020).
-"""
+A workshop has minutes, not epochs. With a ``budget`` the recipe times a few steps of a throwaway
+copy of the network at each image size (and the test), then fixes the number of steps so that
+training and testing end in time. The schedule is a fraction of that number, so a slow laptop runs
+the same recipe, only shorter; a rate decaying linearly to the end of the budget spends it best
+("budgeted training", Li, Yumer and Ramanan, 2020)."""
 
 from __future__ import annotations
 

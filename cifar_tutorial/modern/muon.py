@@ -1,12 +1,10 @@
 """Muon for the convolution filters, Nesterov SGD for everything else (as airbench94_muon).
-
-Muon (MomentUm Orthogonalized by Newton-Schulz) replaces the momentum of a weight *matrix* by
-its nearest orthogonal matrix (singular values about 1, by a few Newton-Schulz iterations)
-before applying it: every direction moves by the same amount, instead of the few with the
-largest gradients taking almost all of the step. A 3x3 convolution's filters ``(out, in, 3,
-3)`` are the matrix ``(out, in * 9)`` to Muon; :func:`filters_as_matrices` stores them so (a
-``parametrize`` view, computing as before) for ``torch.optim.Muon``, which takes 2-D only.
-"""
+Muon (MomentUm Orthogonalized by Newton-Schulz) replaces the momentum of a weight *matrix* by its
+nearest orthogonal matrix (singular values about 1, by a few Newton-Schulz iterations) before
+applying it: every direction moves by the same amount, instead of the few with the largest gradients
+taking almost all of the step. A 3x3 convolution's filters ``(out, in, 3, 3)`` are the matrix
+``(out, in * 9)`` to Muon; :func:`filters_as_matrices` stores them so (a ``parametrize`` view,
+computing as before) for ``torch.optim.Muon``, which takes 2-D only."""
 
 from __future__ import annotations
 

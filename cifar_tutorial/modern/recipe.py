@@ -1,9 +1,7 @@
 """Every setting of the modern recipe in one place, named presets, and one call to run it.
-
-``run(make_recipe("cpu"), train_set, test_set)`` builds the network, trains it, tests it
-with test-time augmentation and says how long it all took. ``ABLATIONS`` names, for each
-idea, the settings that switch it off, so an ablation study is a loop over them.
-"""
+``run(make_recipe("cpu"), train_set, test_set)`` builds the network, trains it, tests it with
+test-time augmentation and says how long it all took. ``ABLATIONS`` names, for each idea, the
+settings that switch it off, so an ablation study is a loop over them."""
 
 from __future__ import annotations
 
