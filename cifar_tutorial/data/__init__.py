@@ -12,15 +12,6 @@ from .load import DATASETS, SPLITS, load_split
 from .stats import REFERENCE_MEAN, REFERENCE_STD, channel_stats
 
 __all__ = [
-    "CLASSES",
-    "DATASETS",
-    "SPLITS",
-    "REFERENCE_MEAN",
-    "REFERENCE_STD",
-    "FastLoader",
-    "ImageSet",
-    "channel_stats",
-    "classic_dataset",
-    "load_split",
-    "reference_transform",
-]
+    "CLASSES", "DATASETS", "SPLITS", "REFERENCE_MEAN", "REFERENCE_STD", "FastLoader", "ImageSet",
+    "channel_stats", "classic_dataset", "load_split", "reference_transform"
+]  # fmt: skip

@@ -17,16 +17,7 @@ from .launch import (
 from .snapshot import load_snapshot, previous_path, save_snapshot
 
 __all__ = [
-    "ShardedLoader",
-    "all_reduce_demo",
-    "check_share",
-    "launch_function",
-    "load_snapshot",
-    "previous_path",
-    "processes_for_devices",
-    "resolve_backend",
-    "run_torchrun",
-    "save_snapshot",
-    "threads_per_process",
-    "torchrun_command",
-]
+    "ShardedLoader", "all_reduce_demo", "check_share", "launch_function", "load_snapshot",
+    "previous_path", "processes_for_devices", "resolve_backend", "run_torchrun", "save_snapshot",
+    "threads_per_process", "torchrun_command"
+]  # fmt: skip

@@ -32,26 +32,8 @@ from .recipe import (
 from .train import Lookahead, autocast_dtype, cpu_has_fast_bfloat16, train, warmup_then_decay
 
 __all__ = [
-    "ABLATION_BUDGET",
-    "ABLATION_BUDGET_AT_LEAST",
-    "ABLATION_TEST_IMAGES",
-    "ABLATIONS",
-    "NOTEBOOK_MINUTES",
-    "BudgetPlan",
-    "RECIPES",
-    "FastNet",
-    "Lookahead",
-    "ModernRecipe",
-    "RunResult",
-    "ablation_share",
-    "ablation_ideas",
-    "autocast_dtype",
-    "cpu_has_fast_bfloat16",
-    "evaluate",
-    "init_whitening",
-    "make_recipe",
-    "run",
-    "train",
-    "tta_logits",
-    "warmup_then_decay",
-]
+    "ABLATION_BUDGET", "ABLATION_BUDGET_AT_LEAST", "ABLATION_TEST_IMAGES", "ABLATIONS",
+    "NOTEBOOK_MINUTES", "BudgetPlan", "RECIPES", "FastNet", "Lookahead", "ModernRecipe",
+    "RunResult", "ablation_share", "ablation_ideas", "autocast_dtype", "cpu_has_fast_bfloat16",
+    "evaluate", "init_whitening", "make_recipe", "run", "train", "tta_logits", "warmup_then_decay"
+]  # fmt: skip
