@@ -95,11 +95,7 @@ def load_checkpoint(path: str | os.PathLike, architecture: str | None = None) ->
                 "Point checkpoint_path at a checkpoint of the right network."
             )
         return entry
-    if (
-        isinstance(entry, dict)
-        and entry
-        and all(isinstance(v, torch.Tensor) for v in entry.values())
-    ):
+    if isinstance(entry, dict) and entry and all(map(torch.is_tensor, entry.values())):
         return {"state_dict": entry, "architecture": None, "epoch": None, "params": {}}
     raise CheckpointError(
         f"{pretty_path(path)} is neither a cifar-tutorial checkpoint nor a state_dict (damaged, "

@@ -44,17 +44,13 @@ def image_grid(
     title: str | None = None,
 ) -> Figure:
     """Images ``(N, 3, H, W)`` with their class names; with ``predicted``, the network's guess
-    under each, green when right and red when wrong.
-
-    Normalized float images are un-normalized with ``mean`` and ``std`` for display.
-    """
+    under each, green when right and red when wrong. Normalized float images are un-normalized
+    with ``mean`` and ``std`` for display."""
     labels = _as_list(labels)
     guesses = _as_list(predicted) if predicted is not None else None
     pictures = unnormalize(images.detach().cpu(), mean, std)
     fig, axes = _grid(len(pictures), columns, cell=(1.4, 1.75 if guesses else 1.5))
-    for index, ax in enumerate(axes):
-        if index >= len(pictures):
-            continue
+    for index, ax in enumerate(axes[: len(pictures)]):  # the slots after them stay empty
         ax.imshow(pictures[index].permute(1, 2, 0).numpy())
         ax.set_title(classes[labels[index]], fontsize=9, pad=2)
         if guesses is not None:
@@ -185,10 +181,9 @@ def filter_grid(weight: torch.Tensor, *, columns: int = 6, title: str | None = N
     high = weight.amax(dim=(1, 2, 3), keepdim=True)
     pictures = (weight - low) / (high - low).clamp_min(1e-8)
     fig, axes = _grid(len(pictures), columns, cell=(1.2, 1.3))
-    for index, ax in enumerate(axes):
-        if index < len(pictures):
-            ax.imshow(pictures[index].permute(1, 2, 0).numpy(), interpolation="nearest")
-            ax.set_title(f"filter {index}", fontsize=8, pad=2)
+    for index, ax in enumerate(axes[: len(pictures)]):
+        ax.imshow(pictures[index].permute(1, 2, 0).numpy(), interpolation="nearest")
+        ax.set_title(f"filter {index}", fontsize=8, pad=2)
     fig.suptitle(title or f"{len(pictures)} filters of {weight.shape[2]}x{weight.shape[3]} pixels")
     return _finish(fig)
 
@@ -247,9 +242,7 @@ def mistakes_grid(
     confidence, predicted = probabilities[chosen].max(dim=1)
     pictures = unnormalize(images[chosen].detach().cpu(), mean, std)
     fig, axes = _grid(len(chosen), columns, cell=(1.5, 1.75))
-    for index, ax in enumerate(axes):
-        if index >= len(chosen):
-            continue
+    for index, ax in enumerate(axes[: len(chosen)]):
         ax.imshow(pictures[index].permute(1, 2, 0).numpy())
         ax.set_title(classes[int(labels[chosen[index]])], fontsize=9, pad=2)
         ax.text(0.5, -0.06, f"said {classes[int(predicted[index])]} ({confidence[index]:.0%})",

@@ -76,11 +76,9 @@ def notebook_settings(
     else:
         metrics_path = None
     if verbose:
-        where = (
-            "the embedded sample (no download needed)"
-            if dataset == "sample"
-            else f"from {pretty_path(data_root)}"
-        )
+        where = f"from {pretty_path(data_root)}"
+        if dataset == "sample":
+            where = "the embedded sample (no download needed)"
         line = f"Profile {profile} ({source}): dataset {dataset}, {where}."
         if metrics_path is not None:
             line += f" Results are recorded in {pretty_path(metrics_path)}."

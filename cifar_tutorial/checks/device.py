@@ -1,11 +1,8 @@
 """Checks of notebook 06's exercises: moving a network and a batch to a device, how much bigger
 the wide network is, and what one epoch would cost from a measured step time.
-
-The device check runs the learner's function twice: with the notebook's own device, and with
-PyTorch's ``meta`` device, which every machine has. On a CPU-only machine moving to the CPU
-changes nothing, so only the ``meta`` run can tell a forgotten ``.to(device)``; the same check
-therefore gives the same hints on a CPU, on Apple's MPS and on CUDA.
-"""
+The device check also runs the learner's function on PyTorch's ``meta`` device, which every
+machine has: on a CPU only that run can tell a forgotten ``.to(device)``, so the hints are the
+same on a CPU, MPS and CUDA."""
 
 from __future__ import annotations
 

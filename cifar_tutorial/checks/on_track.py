@@ -1,11 +1,8 @@
 """Are you on track? A run's own loss, accuracy and time against the ranges measured for it.
-``on_track_ranges.json``, next to this module, holds the ranges: measured runs of the notebooks'
-default settings on one CPU (``benchmarks/on_track_ranges.py``, and ``benchmarks/budget_recipe.py``
-for notebook 07's full profile; see docs/benchmarks.md), each widened by a stated margin for other
-seeds and machines, and what to look at when a result falls outside. Up to twice the measured time
-still counts as on track (a slower CPU); no time is judged on a GPU or MPS, where nothing was
-measured. With other settings than the defaults there is no measured range, and the cell says so
-instead of guessing."""
+``on_track_ranges.json`` holds the ranges (runs of the notebooks' defaults on one CPU, widened by
+a margin; docs/benchmarks.md) and what to look at outside them. Up to twice the measured time is
+on track (a slower CPU); no time is judged on a GPU or MPS, and with other settings than the
+defaults the cell says there is no measured range instead of guessing."""
 
 from __future__ import annotations
 
@@ -119,15 +116,14 @@ def _plain(recipe: object) -> dict[str, object]:
 def _expected(entry: Mapping[str, Any]) -> Expected:
     """One notebook's entry of on_track_ranges.json as an :class:`Expected`."""
     recipe = RECIPES[entry["recipe"]].as_dict() if "recipe" in entry else {}
+    settings = _plain({**entry.get("settings", {}), **recipe})
+    ranges = {
+        m: Range.around(r["min"], r["max"], r["margin"], r["measured"])
+        for m, r in entry.items()
+        if m in NAMES
+    }
     return Expected(
-        _plain({**entry.get("settings", {}), **recipe}),
-        **{
-            m: Range.around(r["min"], r["max"], r["margin"], r["measured"])
-            for m, r in entry.items()
-            if m in NAMES
-        },
-        source=entry["source"],
-        machine=entry.get("machine", MACHINE),
+        settings, **ranges, source=entry["source"], machine=entry.get("machine", MACHINE)
     )
 
 

@@ -1,9 +1,7 @@
 """Lower precision where the hardware computes it fast: bfloat16 autocast, or plain float32.
-
 bfloat16 keeps float32's range with fewer digits. NVIDIA GPUs since Ampere and CPUs with
 AVX512-BF16 or AMX compute it natively, about twice as fast; elsewhere it is emulated and
-*slower*, so ``"auto"`` uses it only where it is native.
-"""
+*slower*, so ``"auto"`` uses it only where it is native."""
 
 from __future__ import annotations
 

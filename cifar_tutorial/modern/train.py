@@ -76,10 +76,8 @@ def warmup_then_decay(
     total_steps: int, warmup: float = 0.23, start: float = 0.2, end: float = 0.07
 ) -> Callable[[int], float]:
     """Learning-rate multiplier for each step: ``start`` -> 1 over the first ``warmup``
-    fraction of the steps, then linearly down to ``end`` at the last step.
-
-    With ``warmup=0`` and ``end=1`` the rate stays constant.
-    """
+    fraction of the steps, then linearly down to ``end`` at the last step (with ``warmup=0``
+    and ``end=1`` the rate stays constant)."""
     warmup_steps = round(total_steps * warmup)
 
     def multiplier(step: int) -> float:
@@ -235,12 +233,10 @@ def train(
     clock: Callable[[], float] = time.perf_counter,
 ) -> TrainLog:
     """Train ``net`` on ``train_set`` (an :class:`~cifar_tutorial.data.ImageSet`) as
-    ``recipe`` (a :class:`~cifar_tutorial.modern.ModernRecipe`) says; return the log.
-
-    The time counted starts before the whitening layer is computed and ends after the
-    last step. With a ``recipe.budget``, the number of steps is chosen so that training
-    and then testing ``test_set`` (with the recipe's test-time augmentation) fit in it.
-    """
+    ``recipe`` (a :class:`~cifar_tutorial.modern.ModernRecipe`) says; return the log. The time
+    counted runs from before the whitening layer is computed to the last step. With a
+    ``recipe.budget``, the steps are chosen so that training and then testing ``test_set``
+    (with the recipe's test-time augmentation) fit in it."""
     device = torch.device(device)
     dtype = autocast_dtype(device, recipe.precision)
     memory_format = torch.channels_last if recipe.channels_last else torch.contiguous_format
