@@ -134,11 +134,8 @@ def resume_or_start(
     position are restored; a checkpoint of another run (its ``params`` differ from ``this_run``) is
     refused rather than mixed in. Says in one line which it does."""
     if not (resume and Path(path).expanduser().is_file()):
-        print(
-            f"Nothing to resume at {pretty_path(path)}: starting from scratch."
-            if resume
-            else "Starting from scratch."
-        )
+        nothing = f"Nothing to resume at {pretty_path(path)}: starting" if resume else "Starting"
+        print(f"{nothing} from scratch.")
         return 0, []
     saved = load_checkpoint(path, architecture=type(net).__name__)
     if saved["params"] != this_run:

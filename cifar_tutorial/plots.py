@@ -99,9 +99,8 @@ def loss_curve(
     title: str = "Training loss",
 ) -> Figure:
     """Per-step training losses, raw (faint) and smoothed (solid); several runs overlay.
-    ``runs`` is one list of losses or ``{"run name": losses, ...}``. ``window`` is the smoothing
-    width in steps (default: 1/20 of the longest run). With ``steps_per_epoch``, dashed lines mark
-    where each epoch ends."""
+    ``runs`` is one list of losses or ``{"run name": losses, ...}``; ``window`` the smoothing width
+    in steps (default: 1/20 of the longest run); ``steps_per_epoch`` marks epochs with dashes."""
     if not isinstance(runs, Mapping):
         runs = {"training loss": runs}
     longest = max((len(losses) for losses in runs.values()), default=0)

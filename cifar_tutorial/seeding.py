@@ -12,9 +12,8 @@ from .validation import check_int
 
 def seed_everything(seed: int) -> torch.Generator:
     """Seed Python's, NumPy's and torch's generators; return a torch generator for a DataLoader.
-    Pass the returned generator and :func:`seed_worker` to
-    ``DataLoader(generator=..., worker_init_fn=...)`` so that shuffling and worker processes follow
-    the seed too."""
+    Pass it and :func:`seed_worker` to ``DataLoader(generator=..., worker_init_fn=...)`` so that
+    shuffling and worker processes follow the seed too."""
     seed = check_int("seed", seed, minimum=0, maximum=2**32 - 1)
     random.seed(seed)
     np.random.seed(seed)

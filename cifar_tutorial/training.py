@@ -153,8 +153,7 @@ def train(
     """Train ``net`` with the loop of notebook 04; return the recorded losses.
     ``loader`` is a :class:`~cifar_tutorial.data.FastLoader` (or any iterable of batches with
     ``set_epoch``). To resume, pass ``start_epoch`` and the restored optimizer and scheduler.
-    ``on_epoch_end(epoch, optimizer, scheduler, log)`` runs after each epoch, e.g. to save a
-    checkpoint."""
+    ``on_epoch_end(epoch, optimizer, scheduler, log)`` runs after each epoch (to save, say)."""
     net.to(device).train()
     criterion = nn.CrossEntropyLoss()
     optimizer = optimizer or make_optimizer(net, recipe)

@@ -10,11 +10,9 @@ import torch.distributed as dist
 
 def join_process_group(backend: str, timeout: timedelta = timedelta(minutes=5)) -> None:
     """``init_process_group`` from the environment torchrun sets (or a group of one without it).
-    torchrun's workers share the key-value store of its rendezvous, which outlives a restart. Each
-    attempt's keys get a prefix of their own here: without it, gloo in a restarted worker reads the
-    addresses the crashed attempt left there and fails to connect (pytorch/pytorch#135712). Every
-    torchrun restarts all of its workers together, so the restart count it hands them is the same on
-    every rank."""
+    Each attempt's keys in the rendezvous store (which outlives a restart) get a prefix of their
+    own: without it, gloo in a restarted worker reads the crashed attempt's addresses and fails to
+    connect (pytorch/pytorch#135712). All workers restart together: one count on every rank."""
     if "RANK" not in os.environ:  # alone: an in-memory store instead of a network address
         dist.init_process_group(backend, store=dist.HashStore(), rank=0, world_size=1)
         return

@@ -9,8 +9,7 @@ batch; ``DistributedDataParallel`` averages the gradients of all ranks during ``
 processes, the global batch and learning rate stay the same: the run learns what one would.
 Read it top to bottom: :func:`main` joins the process group, :func:`train` is notebook 4's
 loop with a snapshot after every epoch (``torchrun --max-restarts`` resumes from it); rank 0
-alone prints and writes files.
-"""
+alone prints and writes files."""
 
 from __future__ import annotations
 

@@ -73,8 +73,7 @@ class StepCount:
     """How many steps to train, and how many of them on small images.
     With a :class:`BudgetPlan` they are planned again from the real steps' speed (it can differ from
     the copy's): after the first few steps at each size, then every ``REPLAN_EVERY`` full-size
-    steps, so that a loop slowing down late still ends on time. Call :meth:`after_step` after every
-    step."""
+    steps, so that a loop slowing down late ends on time. Call :meth:`after_step` each step."""
 
     total: int
     low_res: int
@@ -201,11 +200,10 @@ def plan_budget(
     per_step_extra: float = 0.0,
 ) -> BudgetPlan:
     """Measure a step at each of ``sizes`` and the test, then fit the steps in the budget.
-    ``step_at_size(size)`` returns a function doing one training step at that image size (on a
-    throwaway copy of the network); ``test_at()`` tests a few images the way the recipe will test
-    them all, ``test_scale`` times as many. ``started`` is the clock's reading when the recipe's
-    clock started: what was spent before planning counts against the budget. ``per_step_extra`` is
-    added to every step (work done every few steps, spread over them)."""
+    ``step_at_size(size)`` returns a function doing one step at that size (on a throwaway copy);
+    ``test_at()`` tests a few images as the recipe tests all, ``test_scale`` times as many. Time
+    spent since ``started`` counts against the budget; ``per_step_extra`` is added to every step
+    (work done every few steps, spread over them)."""
     short = budget_minutes < SHORT_BUDGET
     warmup, timed = SHORT_COUNTS if short else (WARMUP_STEPS, MEASURED_STEPS)
     steps = {size: step_at_size(size) for size in sorted(set(sizes))}

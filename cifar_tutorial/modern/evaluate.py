@@ -1,11 +1,8 @@
 """Testing with test-time augmentation: average the network's answers over several views.
-
-The network was trained on flipped and shifted images; averaging its answers for such
-copies of each test image corrects some mistakes for a few more forward passes.
-
-``tta`` levels: 0 = the image only; 1 = also its mirror image (2 passes);
-2 = also the mirrored pair shifted by one pixel up-left and down-right (6 passes).
-"""
+The network was trained on flipped and shifted images; averaging its answers for such copies
+of each test image corrects some mistakes for a few more forward passes. ``tta`` levels: 0 =
+the image only; 1 = also its mirror image (2 passes); 2 = also the mirrored pair shifted by
+one pixel up-left and down-right (6 passes)."""
 
 from __future__ import annotations
 

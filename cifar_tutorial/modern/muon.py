@@ -47,9 +47,8 @@ def filters_as_matrices(net: nn.Module) -> list[nn.Parameter]:
 @torch.no_grad()
 def keep_filter_norms(matrices: list[nn.Parameter]) -> None:
     """Rescale each matrix to the norm ``sqrt(rows)`` (filters of length 1 on average).
-    Batch normalization after each convolution makes the network blind to the filters' scale; Muon's
-    steps have a fixed size, so without this the filters would grow and each step would count for
-    less and less."""
+    Batch normalization after each convolution makes the network blind to the filters' scale;
+    Muon's steps have a fixed size, so growing filters would make each step count for less."""
     for matrix in matrices:
         matrix.mul_(len(matrix) ** 0.5 / matrix.norm().clamp(min=1e-12))
 

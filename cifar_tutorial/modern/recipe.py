@@ -65,9 +65,8 @@ _AIRBENCH = dict(momentum=0.85, weight_decay=1.33e-3, warmup=0.23, final_lr=0.07
 
 RECIPES = {
     # tuned for a 2-core CPU and 5 minutes (docs/benchmarks.md): a narrow network, progressive
-    # resizing (70% of the steps on 24x24 images), less regularization than a long run
-    # needs; the number of steps fills the budget (Muon, optimizer="muon", was 0.5 points
-    # behind Nesterov SGD at 5 minutes in docs/benchmarks.md)
+    # resizing (70% of the steps on 24x24 images), less regularization than a long run needs;
+    # the steps fill the budget (Muon was 0.5 points behind Nesterov SGD at 5 minutes)
     "cpu": ModernRecipe("cpu", widths=(32, 64, 128), epochs=None, budget=5.0, batch_size=512,
                         lr=0.75, label_smoothing=0.1, translate=1, low_res_size=24, **_AIRBENCH),
     # the same, one parameter away: a wider network trained for a quarter of an hour

@@ -46,8 +46,7 @@ def make_optimizer(
 ) -> torch.optim.SGD:
     """Nesterov SGD; batch-norm shifts get ``bias_lr_scale`` times the learning rate.
     Their weight decay is divided by the same factor, so that every parameter decays by the same
-    amount per step (``lr * weight_decay``). Parameters in ``skip`` are left to another
-    optimizer."""
+    amount per step (``lr * weight_decay``). Parameters in ``skip`` are another optimizer's."""
     skipped = {id(p) for p in skip}
     trained = [
         (n, p) for n, p in net.named_parameters() if p.requires_grad and id(p) not in skipped
