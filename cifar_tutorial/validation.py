@@ -77,11 +77,11 @@ def check_choice(name: str, value: object, choices: Iterable[str]) -> str:
 def check_writable_path(name: str, value: object) -> Path:
     """``value`` as a file path whose folder exists (or can be made) and is writable."""
     allowed = "a file path in a folder you can write to"
-    path = _as_path(name, value, allowed)
+    path = check_path(name, value, allowed)
     if path.is_dir():
         raise ParameterError(name, value, allowed + " (this is a folder)")
-    folder = _nearest_existing(path.parent)
-    if not _can_write(folder):
+    folder = nearest_existing(path.parent)
+    if not can_write(folder):
         raise ParameterError(name, value, allowed)
     return path
 
@@ -102,13 +102,14 @@ def _as_number(name: str, value: object, allowed: str) -> int | float:
     raise ParameterError(name, value, allowed)
 
 
-def _as_path(name: str, value: object, allowed: str) -> Path:
+def check_path(name: str, value: object, allowed: str) -> Path:
+    """``value`` (a non-empty text or a path) as a ``Path``, ``~`` expanded; else ``allowed``."""
     if isinstance(value, os.PathLike) or (isinstance(value, str) and value.strip()):
         return Path(value).expanduser()
     raise ParameterError(name, value, allowed)
 
 
-def _can_write(folder: Path) -> bool:
+def can_write(folder: Path) -> bool:
     """A file can really be made in ``folder`` (``os.access`` says yes to root on /proc)."""
     try:
         tempfile.TemporaryFile(dir=folder).close()
@@ -117,7 +118,8 @@ def _can_write(folder: Path) -> bool:
     return True
 
 
-def _nearest_existing(path: Path) -> Path:
+def nearest_existing(path: Path) -> Path:
+    """``path`` itself if it exists, else its closest parent that does."""
     path = path.absolute()
     while not path.exists() and path != path.parent:
         path = path.parent

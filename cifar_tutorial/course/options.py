@@ -7,12 +7,12 @@ from __future__ import annotations
 from pathlib import Path
 
 from ..errors import ParameterError
-from ..validation import _as_path, _can_write, _nearest_existing
+from ..validation import can_write, check_path, nearest_existing
 
 
 def check_existing_dir(name: str, value: object) -> Path:
     """``value`` as the path of a folder that exists."""
-    path = _as_path(name, value, "the path of an existing folder")
+    path = check_path(name, value, "the path of an existing folder")
     if not path.is_dir():
         raise ParameterError(name, value, "the path of an existing folder")
     return path
@@ -20,7 +20,7 @@ def check_existing_dir(name: str, value: object) -> Path:
 
 def check_existing_file(name: str, value: object) -> Path:
     """``value`` as the path of a file that exists."""
-    path = _as_path(name, value, "the path of an existing file")
+    path = check_path(name, value, "the path of an existing file")
     if not path.is_file():
         raise ParameterError(name, value, "the path of an existing file")
     return path
@@ -29,10 +29,10 @@ def check_existing_file(name: str, value: object) -> Path:
 def check_writable_dir(name: str, value: object) -> Path:
     """``value`` as a folder that exists or can be created, and is writable."""
     allowed = "a folder you can write to"
-    path = _as_path(name, value, allowed)
+    path = check_path(name, value, allowed)
     if path.exists() and not path.is_dir():
         raise ParameterError(name, value, allowed + " (this is a file)")
-    folder = _nearest_existing(path)
-    if not _can_write(folder):
+    folder = nearest_existing(path)
+    if not can_write(folder):
         raise ParameterError(name, value, allowed)
     return path
