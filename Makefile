@@ -16,6 +16,9 @@ RUN_ARGS ?=
 PYTEST_ARGS ?=
 # make test's pytest-xdist workers: while one waits on a kernel or a browser, the other works
 TEST_WORKERS ?= 2
+# nbval runs the notebooks in the same session, in the smoke profile (tests/conftest.py), and
+# compares the outputs of the cells it checks with the committed ones
+NBVAL := --nbval-lax --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg
 BENCH_ARGS ?=
 LAB_ARGS ?=
 LINTED := $(wildcard cifar_tutorial tests benchmarks scripts notebooks exercises)
@@ -32,11 +35,8 @@ run: $(STAMP)
 	$(BIN)/cifar-tutorial run --profile $(PROFILE) $(RUN_ARGS)
 
 test: $(STAMP) lint
-	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadgroup $(PYTEST_ARGS)
-	rm -rf test-artifacts/nbval-home
-	CIFAR_TUTORIAL_PROFILE=smoke CIFAR_TUTORIAL_HOME=$(CURDIR)/test-artifacts/nbval-home \
-	  $(BIN)/python -m pytest --nbval-lax --nbval-current-env -p no:cacheprovider \
-	  --nbval-sanitize-with tests/nbval_sanitize.cfg notebooks/0[1-8]_*.ipynb
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadgroup $(NBVAL) $(PYTEST_ARGS) \
+	  tests notebooks/0[1-8]_*.ipynb
 
 lint: $(STAMP)
 	$(BIN)/ruff check $(LINTED)

@@ -4,6 +4,7 @@ the one run of the whole collection that every test of executed notebooks reads.
 from __future__ import annotations
 
 import os
+import shutil
 from pathlib import Path
 
 import pytest
@@ -69,12 +70,45 @@ def collection_run(tmp_path_factory: pytest.TempPathFactory) -> CollectionRun:
 # runs) start once. A module missing here still sees one run (the lock in collection_run.py),
 # but its worker may wait for the other's.
 READ_THE_COLLECTION_RUN = ("test_notebooks.py", "test_cli_collection.py", "test_guide.py")
+# nbval's notebooks (``make test`` passes them with ``--nbval-lax``) form one group too, run in
+# course order by one worker, in one tutorial home: 05 reads the weights 04 saved there.
+GROUP_ORDER = ("collection-run", "nbval")
 
 
 def xdist_group(nodeid: str) -> str:
     """The group of a test, by its module (see READ_THE_COLLECTION_RUN)."""
     module = nodeid.split("::", 1)[0]
+    if module.endswith(".ipynb"):
+        return "nbval"
     return "collection-run" if Path(module).name in READ_THE_COLLECTION_RUN else module
+
+
+NBVAL_HOME = REPO / "test-artifacts" / "nbval-home"
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_setup(item: pytest.Item):
+    """nbval starts a notebook's kernel while setting up its first cell: the kernel gets the
+    smoke profile and a tutorial home of its own (made afresh once per session), the tests
+    around it keep their environment."""
+    if item.path.suffix != ".ipynb":
+        yield
+        return
+    if not getattr(item.config, "nbval_home_made", False):
+        shutil.rmtree(NBVAL_HOME, ignore_errors=True)
+        NBVAL_HOME.mkdir(parents=True)
+        item.config.nbval_home_made = True
+    kernel_env = {"CIFAR_TUTORIAL_PROFILE": "smoke", "CIFAR_TUTORIAL_HOME": str(NBVAL_HOME)}
+    saved = {name: os.environ.get(name) for name in kernel_env}
+    os.environ.update(kernel_env)
+    try:
+        yield
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
 
 
 @pytest.hookimpl(optionalhook=True)
@@ -99,8 +133,13 @@ def pytest_xdist_make_scheduler(config: pytest.Config, log):
 @pytest.hookimpl(tryfirst=True)  # before -m selects by marks
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """Every test that reads the collection run is ``slow`` (``-m "not slow"`` never starts
-    it); the modules that read it go first (see READ_THE_COLLECTION_RUN)."""
+    it); the modules that read it go first, then nbval's notebooks (see GROUP_ORDER)."""
     for item in items:
         if "collection_run" in getattr(item, "fixturenames", ()):
             item.add_marker(pytest.mark.slow)
-    items.sort(key=lambda item: xdist_group(item.nodeid) != "collection-run")
+
+    def order(item: pytest.Item) -> int:
+        group = xdist_group(item.nodeid)
+        return GROUP_ORDER.index(group) if group in GROUP_ORDER else len(GROUP_ORDER)
+
+    items.sort(key=order)

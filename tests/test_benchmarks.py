@@ -15,10 +15,10 @@ from benchmarks import seed_vs_collection as bench
 
 @pytest.fixture(scope="module")
 def quick_report(tmp_path_factory: pytest.TempPathFactory) -> tuple[dict, str]:
-    """All three variants, two seeds, 640 images per split (5 steps of the fast recipe
+    """All three variants, two seeds, 256 images per split (2 steps of the fast recipe
     per epoch), no notebook runs."""
     out = tmp_path_factory.mktemp("bench")
-    argv = ["--dataset", "sample", "--limit", "640", "--seeds", "2", "--profiles", "none",
+    argv = ["--dataset", "sample", "--limit", "256", "--seeds", "2", "--profiles", "none",
             "--out", str(out)]  # fmt: skip
     assert bench.main(argv) == 0
     report = json.loads((out / "seed_vs_collection.json").read_text())
@@ -33,10 +33,10 @@ def test_every_variant_is_measured_for_every_seed(quick_report):
         for run in runs:
             assert run["variant"] == key
             assert run["train_seconds"] > 0 and run["test_seconds"] > 0
-            assert run["test_images"] == 640
+            assert run["test_images"] == 256
             assert 0 <= run["accuracy"] <= 1
             assert run["peak_memory_mb"] > 50  # torch alone needs more than this
-    assert report["runs"]["a"][0]["train_images"] == 2 * 640  # the reference's 2 epochs
+    assert report["runs"]["a"][0]["train_images"] == 2 * 256  # the reference's 2 epochs
 
 
 def test_each_variant_trains_with_its_own_recipe(quick_report):
@@ -84,7 +84,7 @@ def test_markdown_table_has_a_row_per_variant_and_the_ratios(quick_report):
     assert f"{100 * b['accuracy_mean']:.1f}%" in rows[1]
     assert f"{b['train_seconds']:.1f}" in rows[1]
     assert f"(a)/(b): {report['ratios']['a/b']['total']:.1f}x" in table
-    assert "Data: sample (limited to 640 images per split)" in table
+    assert "Data: sample (limited to 256 images per split)" in table
     assert report["targets"] == []  # the targets are about the full CIFAR-10 only
     assert report["machine"]["cpu_count"] >= 1 and report["machine"]["torch"]
 
