@@ -21,7 +21,7 @@ TEST_WORKERS ?= 2
 NBVAL := --nbval-lax --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg
 BENCH_ARGS ?=
 LAB_ARGS ?=
-LINTED := $(wildcard cifar_tutorial tests benchmarks scripts notebooks exercises)
+LINTED := $(wildcard conftest.py cifar_tutorial tests benchmarks scripts notebooks exercises)
 
 .PHONY: run test lint lab bench notebooks exercises site clean-venv
 

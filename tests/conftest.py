@@ -4,7 +4,6 @@ the one run of the whole collection that every test of executed notebooks reads.
 from __future__ import annotations
 
 import os
-import shutil
 from pathlib import Path
 
 import pytest
@@ -81,34 +80,6 @@ def xdist_group(nodeid: str) -> str:
     if module.endswith(".ipynb"):
         return "nbval"
     return "collection-run" if Path(module).name in READ_THE_COLLECTION_RUN else module
-
-
-NBVAL_HOME = REPO / "test-artifacts" / "nbval-home"
-
-
-@pytest.hookimpl(hookwrapper=True)
-def pytest_runtest_setup(item: pytest.Item):
-    """nbval starts a notebook's kernel while setting up its first cell: the kernel gets the
-    smoke profile and a tutorial home of its own (made afresh once per session), the tests
-    around it keep their environment."""
-    if item.path.suffix != ".ipynb":
-        yield
-        return
-    if not getattr(item.config, "nbval_home_made", False):
-        shutil.rmtree(NBVAL_HOME, ignore_errors=True)
-        NBVAL_HOME.mkdir(parents=True)
-        item.config.nbval_home_made = True
-    kernel_env = {"CIFAR_TUTORIAL_PROFILE": "smoke", "CIFAR_TUTORIAL_HOME": str(NBVAL_HOME)}
-    saved = {name: os.environ.get(name) for name in kernel_env}
-    os.environ.update(kernel_env)
-    try:
-        yield
-    finally:
-        for name, value in saved.items():
-            if value is None:
-                os.environ.pop(name, None)
-            else:
-                os.environ[name] = value
 
 
 @pytest.hookimpl(optionalhook=True)

@@ -1,0 +1,42 @@
+"""nbval's kernels, for every notebook ``make test`` passes to pytest with ``--nbval-lax``.
+
+This file sits at the top of the repository because pytest calls a conftest's test hooks only
+for the tests below it: the notebooks are in notebooks/, not tests/ (whose conftest.py holds
+the rest of the suite's set-up).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parent
+NBVAL_HOME = REPO / "test-artifacts" / "nbval-home"
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_setup(item: pytest.Item):
+    """nbval starts a notebook's kernel while setting up its first cell: the kernel gets the
+    smoke profile and a tutorial home of its own (made afresh once per session), the tests
+    around it keep their environment."""
+    if item.path.suffix != ".ipynb":
+        yield
+        return
+    if not getattr(item.config, "nbval_home_made", False):
+        shutil.rmtree(NBVAL_HOME, ignore_errors=True)
+        NBVAL_HOME.mkdir(parents=True)
+        item.config.nbval_home_made = True
+    kernel_env = {"CIFAR_TUTORIAL_PROFILE": "smoke", "CIFAR_TUTORIAL_HOME": str(NBVAL_HOME)}
+    saved = {name: os.environ.get(name) for name in kernel_env}
+    os.environ.update(kernel_env)
+    try:
+        yield
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
