@@ -337,6 +337,78 @@ def test_08_trains_on_two_processes_like_one_and_survives_a_crash(collection_run
     assert not collection_run.left_running  # no kernel, worker or torchrun outlived the run
 
 
+def runs_of_08(collection_run: CollectionRun, name: str) -> tuple[dict, dict[str, torch.Tensor]]:
+    """What rank 0 of 08's run ``name`` wrote, and its snapshot's weights, in the run's home."""
+    folder = collection_run.home / "artifacts" / "08_scale_out"
+    found = json.loads((folder / f"{name}.json").read_text())
+    weights = torch.load(folder / f"{name}.pt", weights_only=True)["state_dict"]
+    return found, weights
+
+
+def largest_difference(a: dict[str, torch.Tensor], b: dict[str, torch.Tensor]) -> float:
+    assert a.keys() == b.keys()
+    return max((a[name] - b[name]).abs().max().item() for name in a)
+
+
+def test_08_two_processes_share_each_batch_and_end_with_the_weights_of_one(collection_run):
+    folder = collection_run.home / "artifacts" / "08_scale_out"
+    [alone] = [p.stem for p in folder.glob("1x*-threads.json")]
+    one, one_weights = runs_of_08(collection_run, alone)
+    two, two_weights = runs_of_08(collection_run, "2x")
+    assert (one["world_size"], two["world_size"]) == (1, 2)
+    assert (one["batch_size_per_process"], two["batch_size_per_process"]) == (128, 64)
+    assert one["steps_per_epoch"] == two["steps_per_epoch"] == 5000 // 128
+    assert largest_difference(one_weights, two_weights) < 1e-3
+    for a, b in zip(one["history"], two["history"], strict=True):
+        assert a["loss"] == pytest.approx(b["loss"], abs=1e-3)
+    assert one["test_accuracy"] == pytest.approx(two["test_accuracy"], abs=0.002)
+
+
+def test_08_two_processes_compute_one_averaging_two_half_batches_bit_for_bit(collection_run):
+    """What differs between one and two processes is only the rounding of the batch average:
+    one process computing both halves' gradients and averaging them, as DDP's all-reduce
+    does, ends with 08's two-process weights exactly."""
+    from cifar_tutorial.distributed import ShardedLoader
+    from cifar_tutorial.training import make_optimizer, make_scheduler
+
+    two, two_weights = runs_of_08(collection_run, "2x")
+    threads = torch.get_num_threads()
+    torch.set_num_threads(two["threads_per_process"])  # as each of the two processes
+    try:
+        data = load_split("sample", "train")
+        epochs = len(two["history"])
+        recipe = make_recipe("fast", epochs=epochs, batch_size=128)
+        halves = [ShardedLoader(data, 128, rank=r, world_size=2, flip=True) for r in (0, 1)]
+        seed_everything(0)  # 08's seed in the collection run
+        net = Net()
+        optimizer = make_optimizer(net, recipe)
+        scheduler = make_scheduler(optimizer, recipe, steps_per_epoch=len(halves[0]))
+        for epoch in range(epochs):
+            for loader in halves:
+                loader.set_epoch(epoch)
+            for (x0, y0), (x1, y1) in zip(*halves, strict=True):
+                gradients = []
+                for images, labels in ((x0, y0), (x1, y1)):
+                    net.zero_grad(set_to_none=True)
+                    torch.nn.functional.cross_entropy(net(images), labels).backward()
+                    gradients.append([p.grad for p in net.parameters()])
+                for p, g0, g1 in zip(net.parameters(), *gradients, strict=True):
+                    p.grad = (g0 + g1) / 2  # what DDP's all-reduce leaves on every rank
+                optimizer.step()
+                scheduler.step()
+    finally:
+        torch.set_num_threads(threads)
+    assert largest_difference(net.state_dict(), two_weights) == 0.0
+
+
+def test_08_a_worker_killed_mid_epoch_is_restarted_without_repeating_an_epoch(collection_run):
+    folder = collection_run.home / "artifacts" / "08_scale_out"
+    crashed = json.loads((folder / "2x-crashed.json").read_text())
+    assert (crashed["restarts"], crashed["resumed_at_epoch"]) == (1, 1)
+    assert [row["epoch"] for row in crashed["history"]] == [1, 2]  # no epoch repeated
+    assert collection_run.run("08_scale_out").metrics["restart_matches"] is True  # bit for bit
+
+
 def test_08_refuses_a_batch_the_processes_cannot_share_before_starting_any(tmp_path):
     with pytest.raises(papermill.PapermillExecutionError) as failure:
         run_notebook("08_scale_out.ipynb", tmp_path, batch_size=3)
