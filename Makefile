@@ -14,8 +14,10 @@ STAMP := $(VENV)/.installed
 PROFILE ?= full
 RUN_ARGS ?=
 PYTEST_ARGS ?=
-# make test's pytest-xdist workers: while one waits on a kernel or a browser, the other works
-TEST_WORKERS ?= 2
+# make test's pytest-xdist workers: one more than the 2 cores of the development machine, so
+# that while one waits on a kernel, a browser or a process starting, the others work; each
+# gets its share of the cores (tests/conftest.py: one torch thread each here)
+TEST_WORKERS ?= 3
 # nbval runs the notebooks in the same session, in the smoke profile (tests/conftest.py), and
 # compares the outputs of the cells it checks with the committed ones
 NBVAL := --nbval-lax --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg

@@ -3,9 +3,9 @@
 Most tests read the session's one run of the whole collection (``collection_run``, see
 ``tests/collection_run.py``): each notebook recorded its results in a metrics file, and the
 tests check those numbers, the printed output and the pictures; every exercise's check must
-have said "Right!". Notebooks run again here, with papermill from a temporary folder, only
-for what that run cannot show: resuming 04, 05 training missing weights, and the parameter
-checks that stop 04, 07 and 08 in their first cells.
+have said "Right!". What that run cannot show (resuming 04, 05 training missing weights, the
+parameter checks that stop 04, 07 and 08 in their first cells) runs the notebooks again, in
+tests/test_notebook_parameters.py.
 """
 
 from __future__ import annotations
@@ -13,66 +13,22 @@ from __future__ import annotations
 import json
 import math
 import re
-from pathlib import Path
 
-import nbformat
-import papermill
 import pytest
 import torch
 from collection_run import COLLECTION, EXPECTED, SEED, CollectionRun, Run
 from exercise_cells import check_feedback
+from notebook_runs import SAMPLE_TEST, SAMPLE_TRAIN, assert_same_weights, train_like_notebook_04
 
-from cifar_tutorial.checkpoint import load_checkpoint, save_checkpoint
-from cifar_tutorial.data import CLASSES, REFERENCE_MEAN, REFERENCE_STD, FastLoader, load_split
+from cifar_tutorial.checkpoint import load_checkpoint
+from cifar_tutorial.data import CLASSES, load_split
 from cifar_tutorial.models import Net
 from cifar_tutorial.seeding import seed_everything
-from cifar_tutorial.training import Recipe, make_recipe, train
+from cifar_tutorial.training import make_recipe
 
 pytestmark = pytest.mark.slow
 
-NOTEBOOKS = Path(__file__).resolve().parents[1] / "notebooks"
-SAMPLE_TRAIN, SAMPLE_TEST = 5000, 1000
 WIDGET = "application/vnd.jupyter.widget-view+json"  # how a tqdm bar is shown in a notebook
-CELL_TIMEOUT_S = 600  # bounds a hung cell; a smoke-profile notebook runs in well under a minute
-
-
-def run_notebook(name: str, folder: Path, **parameters) -> Run:
-    """Execute ``notebooks/<name>`` from ``folder`` in the smoke profile with ``parameters``."""
-    metrics = folder / "metrics.json"
-    output = folder / name
-    papermill.execute_notebook(
-        str(NOTEBOOKS / name),
-        str(output),
-        parameters={"profile": "smoke", "metrics_path": str(metrics), **parameters},
-        cwd=str(folder),
-        kernel_name="python3",
-        progress_bar=False,
-        execution_timeout=CELL_TIMEOUT_S,
-    )
-    notebook = nbformat.read(output, as_version=4)
-    for line in check_feedback(notebook):
-        assert line.startswith("Right! "), f"{name}: an exercise's check said {line!r}"
-    return Run(notebook, json.loads(metrics.read_text()), folder)
-
-
-def train_like_notebook_04(recipe: Recipe, seed: int = 0, **train_options) -> Net:
-    """What ``training.train`` makes of the sample with notebook 04's data and seeding."""
-    loader = FastLoader(
-        load_split("sample", "train"), recipe.batch_size, shuffle=True, flip=recipe.flip, seed=seed
-    )
-    seed_everything(seed)
-    net = Net()
-    train(net, loader, recipe, progress=False, **train_options)
-    return net
-
-
-def assert_same_weights(checkpoint_path: Path, expected: Net | dict) -> None:
-    """The checkpoint's weights are exactly ``expected`` (a network or a state_dict)."""
-    saved = load_checkpoint(checkpoint_path, architecture="Net")["state_dict"]
-    expected = expected.state_dict() if isinstance(expected, Net) else expected
-    assert saved.keys() == expected.keys()
-    for name, tensor in expected.items():
-        assert torch.equal(saved[name], tensor), f"{name} differs"
 
 
 def summary(collection_run: CollectionRun) -> dict:
@@ -167,71 +123,6 @@ def test_04_saves_weights_identical_to_training_train(nb04):
     assert_same_weights(nb04.folder / "cifar_net.pth", train_like_notebook_04(recipe, seed=SEED))
 
 
-class Interrupted(Exception):
-    """Stands in for the kernel being stopped after an epoch."""
-
-
-@pytest.fixture(scope="module")
-def nb04_resumed(tmp_path_factory) -> tuple[Run, Recipe]:
-    """Notebook 04 with another batch size, learning rate (given as text, as papermill -r
-    passes it) and epoch count, resuming a run that stopped after its first epoch."""
-    folder = tmp_path_factory.mktemp("nb04-resumed")
-    recipe = make_recipe("fast", epochs=2, batch_size=64, lr=0.02)
-    checkpoint = folder / "weights.pth"
-    run_params = {"recipe": recipe.as_dict(), "dataset": "sample", "seed": 0}
-
-    loader = FastLoader(load_split("sample", "train"), 64, shuffle=True, flip=recipe.flip, seed=0)
-    seed_everything(0)
-    net = Net()
-
-    def save_then_stop(epoch, optimizer, scheduler, log):
-        save_checkpoint(checkpoint, net, epoch=epoch + 1, params=run_params,
-                        normalization={"mean": list(REFERENCE_MEAN), "std": list(REFERENCE_STD)},
-                        optimizer=optimizer, scheduler=scheduler, history=log.losses)  # fmt: skip
-        raise Interrupted
-
-    with pytest.raises(Interrupted):
-        train(net, loader, recipe, progress=False, on_epoch_end=save_then_stop)
-    run = run_notebook(
-        "04_train.ipynb", folder, epochs=2, batch_size=64, lr="0.02",
-        checkpoint_path=str(checkpoint), resume=True,
-    )  # fmt: skip
-    return run, recipe
-
-
-def test_04_takes_batch_size_lr_and_epochs_from_parameters(nb04_resumed):
-    run, _ = nb04_resumed
-    recipe = run.metrics["recipe"]
-    assert (recipe["batch_size"], recipe["lr"], recipe["epochs"]) == (64, 0.02, 2)
-    assert run.metrics["steps_per_epoch"] == math.ceil(SAMPLE_TRAIN / 64)
-    assert "64 images each" in run.text
-
-
-def test_04_resumes_after_the_last_completed_epoch(nb04_resumed):
-    run, recipe = nb04_resumed
-    assert "Resuming from weights.pth: 1 of 2 epochs done." in run.text
-    assert str(run.folder) not in run.text  # paths are printed relative to the working folder
-    assert run.metrics["epochs_trained"] == 1
-    assert len(run.metrics["loss_history"]) == 2 * run.metrics["steps_per_epoch"]
-    assert_same_weights(run.folder / "weights.pth", train_like_notebook_04(recipe))
-
-
-def test_04_refuses_a_bad_parameter_in_its_first_cells(tmp_path):
-    with pytest.raises(papermill.PapermillExecutionError) as failure:
-        run_notebook("04_train.ipynb", tmp_path, batch_size=0)
-    assert failure.value.ename == "ParameterError"
-    assert "batch_size=0 is not allowed" in failure.value.evalue
-    assert failure.value.exec_count <= 5
-
-
-def test_05_trains_missing_weights_like_04_and_tests_them(tmp_path):
-    run = run_notebook("05_test.ipynb", tmp_path, checkpoint_path=str(tmp_path / "new.pth"))
-    assert run.metrics["checkpoint_trained_here"] is True
-    assert "No weights at new.pth: training them now" in run.text
-    assert_same_weights(tmp_path / "new.pth", train_like_notebook_04(make_recipe("fast")))
-    assert run.metrics["test_count"] == SAMPLE_TEST and run.metrics["test_accuracy"] > 0.15
-
-
 def test_05_tests_the_weights_of_04_class_by_class(collection_run):
     run = collection_run.run("05_test")
     metrics = run.metrics
@@ -308,14 +199,6 @@ def test_07_ablation_removes_each_idea_in_turn_and_draws_the_comparison(nb07):
         for output in cell.get("outputs", [])
     )
     assert "| without whitening layer |" in tables
-
-
-def test_07_refuses_a_bad_parameter_before_loading_data(tmp_path):
-    with pytest.raises(papermill.PapermillExecutionError) as failure:
-        run_notebook("07_faster_and_better.ipynb", tmp_path, tta=5)
-    assert failure.value.ename == "ParameterError"
-    assert "tta=5 is not allowed" in failure.value.evalue
-    assert failure.value.exec_count <= 5
 
 
 def test_08_trains_on_two_processes_like_one_and_survives_a_crash(collection_run):
@@ -407,11 +290,3 @@ def test_08_a_worker_killed_mid_epoch_is_restarted_without_repeating_an_epoch(co
     assert (crashed["restarts"], crashed["resumed_at_epoch"]) == (1, 1)
     assert [row["epoch"] for row in crashed["history"]] == [1, 2]  # no epoch repeated
     assert collection_run.run("08_scale_out").metrics["restart_matches"] is True  # bit for bit
-
-
-def test_08_refuses_a_batch_the_processes_cannot_share_before_starting_any(tmp_path):
-    with pytest.raises(papermill.PapermillExecutionError) as failure:
-        run_notebook("08_scale_out.ipynb", tmp_path, batch_size=3)
-    assert failure.value.ename == "ParameterError"
-    assert "batch_size=3 is not allowed" in failure.value.evalue
-    assert failure.value.exec_count <= 5

@@ -1,0 +1,111 @@
+"""Notebooks run again with papermill, for what the session's collection run cannot show:
+resuming 04 with other parameters, 05 training weights it cannot find, and the parameter
+checks that stop 04, 07 and 08 in their first cells.
+
+These tests start kernels of their own and read nothing of the collection run, so pytest-xdist
+runs them beside it on another worker (tests/conftest.py).
+"""
+
+from __future__ import annotations
+
+import math
+
+import papermill
+import pytest
+from collection_run import Run
+from notebook_runs import (
+    SAMPLE_TEST,
+    SAMPLE_TRAIN,
+    assert_same_weights,
+    run_notebook,
+    train_like_notebook_04,
+)
+
+from cifar_tutorial.checkpoint import save_checkpoint
+from cifar_tutorial.data import REFERENCE_MEAN, REFERENCE_STD, FastLoader, load_split
+from cifar_tutorial.models import Net
+from cifar_tutorial.seeding import seed_everything
+from cifar_tutorial.training import Recipe, make_recipe, train
+
+pytestmark = pytest.mark.slow
+
+
+class Interrupted(Exception):
+    """Stands in for the kernel being stopped after an epoch."""
+
+
+@pytest.fixture(scope="module")
+def nb04_resumed(tmp_path_factory) -> tuple[Run, Recipe]:
+    """Notebook 04 with another batch size, learning rate (given as text, as papermill -r
+    passes it) and epoch count, resuming a run that stopped after its first epoch."""
+    folder = tmp_path_factory.mktemp("nb04-resumed")
+    recipe = make_recipe("fast", epochs=2, batch_size=64, lr=0.02)
+    checkpoint = folder / "weights.pth"
+    run_params = {"recipe": recipe.as_dict(), "dataset": "sample", "seed": 0}
+
+    loader = FastLoader(load_split("sample", "train"), 64, shuffle=True, flip=recipe.flip, seed=0)
+    seed_everything(0)
+    net = Net()
+
+    def save_then_stop(epoch, optimizer, scheduler, log):
+        save_checkpoint(checkpoint, net, epoch=epoch + 1, params=run_params,
+                        normalization={"mean": list(REFERENCE_MEAN), "std": list(REFERENCE_STD)},
+                        optimizer=optimizer, scheduler=scheduler, history=log.losses)  # fmt: skip
+        raise Interrupted
+
+    with pytest.raises(Interrupted):
+        train(net, loader, recipe, progress=False, on_epoch_end=save_then_stop)
+    run = run_notebook(
+        "04_train.ipynb", folder, epochs=2, batch_size=64, lr="0.02",
+        checkpoint_path=str(checkpoint), resume=True,
+    )  # fmt: skip
+    return run, recipe
+
+
+def test_04_takes_batch_size_lr_and_epochs_from_parameters(nb04_resumed):
+    run, _ = nb04_resumed
+    recipe = run.metrics["recipe"]
+    assert (recipe["batch_size"], recipe["lr"], recipe["epochs"]) == (64, 0.02, 2)
+    assert run.metrics["steps_per_epoch"] == math.ceil(SAMPLE_TRAIN / 64)
+    assert "64 images each" in run.text
+
+
+def test_04_resumes_after_the_last_completed_epoch(nb04_resumed):
+    run, recipe = nb04_resumed
+    assert "Resuming from weights.pth: 1 of 2 epochs done." in run.text
+    assert str(run.folder) not in run.text  # paths are printed relative to the working folder
+    assert run.metrics["epochs_trained"] == 1
+    assert len(run.metrics["loss_history"]) == 2 * run.metrics["steps_per_epoch"]
+    assert_same_weights(run.folder / "weights.pth", train_like_notebook_04(recipe))
+
+
+def test_04_refuses_a_bad_parameter_in_its_first_cells(tmp_path):
+    with pytest.raises(papermill.PapermillExecutionError) as failure:
+        run_notebook("04_train.ipynb", tmp_path, batch_size=0)
+    assert failure.value.ename == "ParameterError"
+    assert "batch_size=0 is not allowed" in failure.value.evalue
+    assert failure.value.exec_count <= 5
+
+
+def test_05_trains_missing_weights_like_04_and_tests_them(tmp_path):
+    run = run_notebook("05_test.ipynb", tmp_path, checkpoint_path=str(tmp_path / "new.pth"))
+    assert run.metrics["checkpoint_trained_here"] is True
+    assert "No weights at new.pth: training them now" in run.text
+    assert_same_weights(tmp_path / "new.pth", train_like_notebook_04(make_recipe("fast")))
+    assert run.metrics["test_count"] == SAMPLE_TEST and run.metrics["test_accuracy"] > 0.15
+
+
+def test_07_refuses_a_bad_parameter_before_loading_data(tmp_path):
+    with pytest.raises(papermill.PapermillExecutionError) as failure:
+        run_notebook("07_faster_and_better.ipynb", tmp_path, tta=5)
+    assert failure.value.ename == "ParameterError"
+    assert "tta=5 is not allowed" in failure.value.evalue
+    assert failure.value.exec_count <= 5
+
+
+def test_08_refuses_a_batch_the_processes_cannot_share_before_starting_any(tmp_path):
+    with pytest.raises(papermill.PapermillExecutionError) as failure:
+        run_notebook("08_scale_out.ipynb", tmp_path, batch_size=3)
+    assert failure.value.ename == "ParameterError"
+    assert "batch_size=3 is not allowed" in failure.value.evalue
+    assert failure.value.exec_count <= 5
