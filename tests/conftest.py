@@ -63,11 +63,11 @@ def collection_run(tmp_path_factory: pytest.TempPathFactory) -> CollectionRun:
     return shared_collection_run(folder)
 
 
-# The test modules that read the collection run. Under pytest-xdist (``make test``: ``-n 2
+# The test modules that read the collection run. Under pytest-xdist (``make test``: ``-n 3
 # --dist loadgroup``) they form one group that one worker runs first, the longest; every other
 # module is a group of its own, so that its module fixtures (JupyterLab, a built site, torchrun
 # runs) start once. A module missing here still sees one run (the lock in collection_run.py),
-# but its worker may wait for the other's.
+# but its worker may wait for another's.
 READ_THE_COLLECTION_RUN = ("test_notebooks.py", "test_cli_collection.py", "test_guide.py")
 # nbval's notebooks (``make test`` passes them with ``--nbval-lax``) form one group too, run in
 # course order by one worker, in one tutorial home: 05 reads the weights 04 saved there.
