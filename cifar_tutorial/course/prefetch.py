@@ -83,12 +83,10 @@ def check_archive(archive: Path) -> tuple[str, str]:
         if name.startswith(prefix) and name.lower().endswith(folders.IMAGE_SUFFIXES)
     )
     for split in SPLITS:
-        counts, full = [photos[split, c] for c in CLASSES], data_load.PER_CLASS[split]
-        if counts != [full] * len(CLASSES):
-            has = ", ".join(f"{c} {n:,}" for c, n in zip(CLASSES, counts, strict=True) if n != full)
+        missing = data_load.shortfall([photos[split, c] for c in CLASSES], split)
+        if missing:
             raise DataCorruptError(
-                f"{pretty_path(archive)} is incomplete: its {split}/ holds {sum(counts):,} photos "
-                f"instead of {full * len(CLASSES):,}, {full:,} per class (has: {has})."
+                f"{pretty_path(archive)} is incomplete: its {split}/ holds {missing}."
             )
     return kind, prefix
 
@@ -128,7 +126,7 @@ def prefetch_command(data_root: str | None = None, from_archive: str | None = No
         archive, kind, prefix = checked_archive("--from-archive", from_archive)
         print(f"Installing {pretty_path(archive)} into {pretty_path(root)} ...", flush=True)
         if kind == "official":
-            official.install_archive(archive, root)
+            official.extract_batches(archive, root)  # its md5 sum checked just above
         else:
             install_folders_archive(archive, prefix, root)
     else:

@@ -56,15 +56,27 @@ def load_split(
 
 def check_complete(counts: list[int], split: str, where: str) -> None:
     """Refuse a CIFAR-10 split whose photos per class (``counts``) are not the full count."""
-    odd = [f"{c} {n:,}" for c, n in zip(CLASSES, counts, strict=True) if n != PER_CLASS[split]]
-    if odd:
+    missing = shortfall(counts, split)
+    if missing:
         raise DataCorruptError(
-            f"The {split} split of CIFAR-10 in {where} is incomplete: {sum(counts):,} photos "
-            f"instead of {PER_CLASS[split] * 10:,}, {PER_CLASS[split]:,} per class (has: "
-            f"{', '.join(odd)}). Get a complete copy with `cifar-tutorial prefetch` (a download, "
-            "or --from-archive FILE), try the sample with dataset='sample', or read a subset on "
-            "purpose with dataset='cifar10-subset'."
+            f"The {split} split of CIFAR-10 in {where} is incomplete: {missing}. Get a complete "
+            "copy with `cifar-tutorial prefetch` (a download, or --from-archive FILE), try the "
+            "sample with dataset='sample', or read a subset on purpose with "
+            "dataset='cifar10-subset'."
         )
+
+
+def shortfall(counts: list[int], split: str) -> str | None:
+    """What a split with ``counts`` photos per class lacks, e.g. ``"49 photos instead of 50,000,
+    5,000 per class (has: airplane 49, ...)"``; ``None`` when it is complete."""
+    full = PER_CLASS[split]
+    odd = [f"{c} {n:,}" for c, n in zip(CLASSES, counts, strict=True) if n != full]
+    if not odd:
+        return None
+    return (
+        f"{sum(counts):,} photos instead of {full * len(CLASSES):,}, {full:,} per class "
+        f"(has: {', '.join(odd)})"
+    )
 
 
 def find_source(root: Path, download: bool = True) -> str:

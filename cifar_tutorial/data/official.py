@@ -55,6 +55,11 @@ def install_archive(archive: Path, root: Path) -> None:
             f"{archive} is not the official {ARCHIVE_NAME}: its md5 sum differs (a download cut "
             "off halfway, or another file). Delete it and download it again."
         )
+    extract_batches(archive, root)
+
+
+def extract_batches(archive: Path, root: Path) -> None:
+    """Extract an archive whose md5 sum was checked into ``root`` (complete or not at all)."""
     root.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix=".extract-", dir=root) as scratch:
         extract_archive(str(archive), scratch)
