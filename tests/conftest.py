@@ -16,7 +16,9 @@ NOTEBOOKS = REPO / "notebooks"
 def share_the_cores_between_workers() -> None:
     """Under pytest-xdist, each worker (and every kernel or process it starts) gets its share
     of the cores: two workers each spinning up torch's default one thread per core made the
-    CPU-bound tests up to 25 times slower than alone (OpenMP threads waiting on each other)."""
+    CPU-bound tests up to 25 times slower than alone (OpenMP threads waiting on each other).
+    The cores are counted here rather than by ``cifar_tutorial.distributed.launch.usable_cores``:
+    importing it loads torch, whose OpenMP reads the variable only when it is loaded."""
     workers = int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1"))
     if workers > 1 and "OMP_NUM_THREADS" not in os.environ:
         cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()

@@ -79,14 +79,6 @@ def test_04_resumes_after_the_last_completed_epoch(nb04_resumed):
     assert_same_weights(run.folder / "weights.pth", train_like_notebook_04(recipe))
 
 
-def test_04_refuses_a_bad_parameter_in_its_first_cells(tmp_path):
-    with pytest.raises(papermill.PapermillExecutionError) as failure:
-        run_notebook("04_train.ipynb", tmp_path, batch_size=0)
-    assert failure.value.ename == "ParameterError"
-    assert "batch_size=0 is not allowed" in failure.value.evalue
-    assert failure.value.exec_count <= 5
-
-
 def test_05_trains_missing_weights_like_04_and_tests_them(tmp_path):
     run = run_notebook("05_test.ipynb", tmp_path, checkpoint_path=str(tmp_path / "new.pth"))
     assert run.metrics["checkpoint_trained_here"] is True
@@ -95,17 +87,19 @@ def test_05_trains_missing_weights_like_04_and_tests_them(tmp_path):
     assert run.metrics["test_count"] == SAMPLE_TEST and run.metrics["test_accuracy"] > 0.15
 
 
-def test_07_refuses_a_bad_parameter_before_loading_data(tmp_path):
+@pytest.mark.parametrize(
+    ("name", "parameters", "message"),
+    [("04_train.ipynb", {"batch_size": 0}, "batch_size=0 is not allowed"),
+     ("07_faster_and_better.ipynb", {"tta": 5}, "tta=5 is not allowed"),
+     ("08_scale_out.ipynb", {"batch_size": 3}, "batch_size=3 is not allowed")],
+    ids=["04-batch-size-0", "07-tta-5-before-loading-data", "08-batch-the-processes-cannot-share"],
+)  # fmt: skip
+def test_a_notebook_refuses_a_bad_parameter_in_its_first_cells(name, parameters, message,
+                                                               tmp_path):  # fmt: skip
+    """04, 07 (before loading data) and 08 (before starting any process) stop in their first
+    cells, with the parameter's one-line error."""
     with pytest.raises(papermill.PapermillExecutionError) as failure:
-        run_notebook("07_faster_and_better.ipynb", tmp_path, tta=5)
+        run_notebook(name, tmp_path, **parameters)
     assert failure.value.ename == "ParameterError"
-    assert "tta=5 is not allowed" in failure.value.evalue
-    assert failure.value.exec_count <= 5
-
-
-def test_08_refuses_a_batch_the_processes_cannot_share_before_starting_any(tmp_path):
-    with pytest.raises(papermill.PapermillExecutionError) as failure:
-        run_notebook("08_scale_out.ipynb", tmp_path, batch_size=3)
-    assert failure.value.ename == "ParameterError"
-    assert "batch_size=3 is not allowed" in failure.value.evalue
+    assert message in failure.value.evalue
     assert failure.value.exec_count <= 5

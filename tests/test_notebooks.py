@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import math
 import re
+from pathlib import Path
 
 import pytest
 import torch
@@ -22,9 +23,10 @@ from notebook_runs import SAMPLE_TEST, SAMPLE_TRAIN, assert_same_weights, train_
 
 from cifar_tutorial.checkpoint import load_checkpoint
 from cifar_tutorial.data import CLASSES, load_split
+from cifar_tutorial.distributed import ShardedLoader
 from cifar_tutorial.models import Net
 from cifar_tutorial.seeding import seed_everything
-from cifar_tutorial.training import make_recipe
+from cifar_tutorial.training import make_optimizer, make_recipe, make_scheduler
 
 pytestmark = pytest.mark.slow
 
@@ -220,9 +222,14 @@ def test_08_trains_on_two_processes_like_one_and_survives_a_crash(collection_run
     assert not collection_run.left_running  # no kernel, worker or torchrun outlived the run
 
 
+def runs_dir_08(collection_run: CollectionRun) -> Path:
+    """Where notebook 08 kept its runs' results and snapshots, in the collection run's home."""
+    return collection_run.home / "artifacts" / "08_scale_out"
+
+
 def runs_of_08(collection_run: CollectionRun, name: str) -> tuple[dict, dict[str, torch.Tensor]]:
-    """What rank 0 of 08's run ``name`` wrote, and its snapshot's weights, in the run's home."""
-    folder = collection_run.home / "artifacts" / "08_scale_out"
+    """What rank 0 of 08's run ``name`` wrote, and its snapshot's weights."""
+    folder = runs_dir_08(collection_run)
     found = json.loads((folder / f"{name}.json").read_text())
     weights = torch.load(folder / f"{name}.pt", weights_only=True)["state_dict"]
     return found, weights
@@ -234,8 +241,7 @@ def largest_difference(a: dict[str, torch.Tensor], b: dict[str, torch.Tensor]) -
 
 
 def test_08_two_processes_share_each_batch_and_end_with_the_weights_of_one(collection_run):
-    folder = collection_run.home / "artifacts" / "08_scale_out"
-    [alone] = [p.stem for p in folder.glob("1x*-threads.json")]
+    [alone] = [p.stem for p in runs_dir_08(collection_run).glob("1x*-threads.json")]
     one, one_weights = runs_of_08(collection_run, alone)
     two, two_weights = runs_of_08(collection_run, "2x")
     assert (one["world_size"], two["world_size"]) == (1, 2)
@@ -251,9 +257,6 @@ def test_08_two_processes_compute_one_averaging_two_half_batches_bit_for_bit(col
     """What differs between one and two processes is only the rounding of the batch average:
     one process computing both halves' gradients and averaging them, as DDP's all-reduce
     does, ends with 08's two-process weights exactly."""
-    from cifar_tutorial.distributed import ShardedLoader
-    from cifar_tutorial.training import make_optimizer, make_scheduler
-
     two, two_weights = runs_of_08(collection_run, "2x")
     threads = torch.get_num_threads()
     torch.set_num_threads(two["threads_per_process"])  # as each of the two processes
@@ -285,8 +288,7 @@ def test_08_two_processes_compute_one_averaging_two_half_batches_bit_for_bit(col
 
 
 def test_08_a_worker_killed_mid_epoch_is_restarted_without_repeating_an_epoch(collection_run):
-    folder = collection_run.home / "artifacts" / "08_scale_out"
-    crashed = json.loads((folder / "2x-crashed.json").read_text())
+    crashed = json.loads((runs_dir_08(collection_run) / "2x-crashed.json").read_text())
     assert (crashed["restarts"], crashed["resumed_at_epoch"]) == (1, 1)
     assert [row["epoch"] for row in crashed["history"]] == [1, 2]  # no epoch repeated
     assert collection_run.run("08_scale_out").metrics["restart_matches"] is True  # bit for bit
