@@ -15,6 +15,7 @@ import pytest
 
 REPO = Path(__file__).resolve().parent
 NBVAL_HOME = REPO / "test-artifacts" / "nbval-home"
+HOME_MADE = pytest.StashKey[bool]()  # once per session (per xdist worker)
 
 
 @pytest.hookimpl(hookwrapper=True)
@@ -25,10 +26,10 @@ def pytest_runtest_setup(item: pytest.Item):
     if item.path.suffix != ".ipynb":
         yield
         return
-    if not getattr(item.config, "nbval_home_made", False):
+    if not item.config.stash.get(HOME_MADE, False):
         shutil.rmtree(NBVAL_HOME, ignore_errors=True)
         NBVAL_HOME.mkdir(parents=True)
-        item.config.nbval_home_made = True
+        item.config.stash[HOME_MADE] = True
     kernel_env = {"CIFAR_TUTORIAL_PROFILE": "smoke", "CIFAR_TUTORIAL_HOME": str(NBVAL_HOME)}
     saved = {name: os.environ.get(name) for name in kernel_env}
     os.environ.update(kernel_env)

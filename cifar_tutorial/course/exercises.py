@@ -21,8 +21,6 @@ def exercises_command(
     target = Path(output_dir) if output_dir is not None else source.parent / "exercises"
     if target.exists() and not target.is_dir():
         raise ParameterError("--output-dir", str(target), "a folder (made if missing)")
-    if not check:
-        check_writable_dir("--output-dir", str(target))
     if check:
         found = differences(source, target)
         for line in found:
@@ -32,6 +30,7 @@ def exercises_command(
             return 1
         print(f"The student edition in {pretty_path(target)} is up to date.")
         return 0
+    check_writable_dir("--output-dir", str(target))
     written = write_student_edition(source, target)
     print(f"Wrote {len(written)} notebooks with blank answers to {pretty_path(target)}.")
     for path in written:
