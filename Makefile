@@ -30,7 +30,7 @@ LINTED := $(wildcard conftest.py cifar_tutorial tests benchmarks scripts noteboo
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e ".[test,site]"
+	$(BIN)/python -m pip install --quiet -e ".[test,site,grade]"
 	touch $(STAMP)
 
 run: $(STAMP)

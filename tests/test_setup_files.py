@@ -14,8 +14,8 @@ import yaml
 REPO = Path(__file__).resolve().parents[1]
 CONDA_NAMES = {"torch": "pytorch", "matplotlib": "matplotlib-base"}  # PyPI name -> conda-forge
 PIP_ONLY = {"playwright"}  # left to the pip section of environment.yml
-EXTRAS = ("test", "site")  # what make and environment.yml install with the package
-PIP_INSTALL = 'pip install --quiet -e ".[test,site]"'
+EXTRAS = ("test", "site", "grade")  # what make and environment.yml install with the package
+PIP_INSTALL = 'pip install --quiet -e ".[test,site,grade]"'
 
 
 def requirement_names(requirements: list[str]) -> set[str]:

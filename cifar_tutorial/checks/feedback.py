@@ -1,12 +1,14 @@
 """One line of feedback on an exercise: right (and why it matters), or not yet (and a hint).
 A checker (:func:`checker`) returns :func:`right` or :func:`not_yet`, or raises :class:`NotYet` at
 the first mistake; an answer still holding the stub ``...`` gets the exercise's first hint, and an
-exception the answer causes becomes one "not yet" line, never a traceback."""
+exception the answer causes becomes one "not yet" line, never a traceback. Under nbgrader's
+autograder a check passes or fails as a test cell (:func:`graded`)."""
 
 from __future__ import annotations
 
 import functools
 import html
+import os
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -18,6 +20,9 @@ STUB = ...
 """What the student edition assigns in an answer cell: ``my_transform = ...  # your code here``."""
 
 STUB_COMMENT = "# your code here"
+
+GRADER = "NBGRADER_EXECUTION"
+"""Set by nbgrader while it autogrades or validates a notebook ("autograde", "validate")."""
 
 
 @dataclass(frozen=True, repr=False)
@@ -50,6 +55,10 @@ class NotYet(Exception):
     """Raised inside a checker at the first mistake found; its message is the hint."""
 
 
+class CheckFailed(AssertionError):
+    """Raised by a check cell under nbgrader, so that a wrong or missing answer earns no points."""
+
+
 def right(why_it_matters: str) -> Feedback:
     """The answer is right; say in one sentence why that matters."""
     return Feedback(True, why_it_matters)
@@ -65,28 +74,45 @@ def is_stub(value: object) -> bool:
     return value is STUB
 
 
-def checker(first_hint: str) -> Callable[[Callable[..., Feedback]], Callable[..., Feedback]]:
+def checker(
+    first_hint: str,
+) -> Callable[[Callable[..., Feedback]], Callable[..., Feedback | None]]:
     """Make a function a checker; ``first_hint`` is what to say while the answer is the stub.
     The decorated function may return a :class:`Feedback` or raise :class:`NotYet`; any other
     exception (an answer that cannot be called, a tensor of the wrong type...) is turned into a
     one-line "not yet" that names it."""
 
-    def decorate(function: Callable[..., Feedback]) -> Callable[..., Feedback]:
+    def decorate(function: Callable[..., Feedback]) -> Callable[..., Feedback | None]:
         @functools.wraps(function)
-        def check(*args: Any, **kwargs: Any) -> Feedback:
+        def check(*args: Any, **kwargs: Any) -> Feedback | None:
+            __tracebackhide__ = True  # IPython shows a failed check as its line alone
             if any(is_stub(value) for value in (*args, *kwargs.values())):
-                return not_yet(f"replace `...` with your answer. Hint: {first_hint}")
+                return graded(not_yet(f"replace `...` with your answer. Hint: {first_hint}"))
             try:
-                return function(*args, **kwargs)
+                feedback = function(*args, **kwargs)
             except NotYet as mistake:
-                return not_yet(str(mistake))
+                feedback = not_yet(str(mistake))
             except Exception as error:  # the learner's code failed inside the check
-                return not_yet(f"your answer raised {describe(error)}")
+                feedback = not_yet(f"your answer raised {describe(error)}")
+            return graded(feedback)
 
         check.first_hint = first_hint
         return check
 
     return decorate
+
+
+def graded(feedback: Feedback) -> Feedback | None:
+    """``feedback`` as a check cell's result; under nbgrader (:data:`GRADER` set) a right answer
+    prints its line and a wrong one raises :class:`CheckFailed`: nbgrader gives a test cell its
+    points when it raises no error, and warns about any other result."""
+    __tracebackhide__ = True
+    if not os.environ.get(GRADER):
+        return feedback
+    if not feedback.right:
+        raise CheckFailed(str(feedback))
+    print(feedback)
+    return None
 
 
 def describe(error: BaseException, limit: int = 160) -> str:

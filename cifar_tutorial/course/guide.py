@@ -424,6 +424,7 @@ def guide_markdown(
     out += _notebook_sections(lessons, runs, seconds, measured)
     out += _setup_section(total["smoke"])
     out += _on_the_day(total, seconds, measured, cpu_text(full.summary))
+    out += _grading(lessons, total["smoke"])
     out += _problems(reliability_rows(reliability))
     out += [
         "## Regenerating this guide",
@@ -631,6 +632,25 @@ def _on_the_day(
         "None is needed: every time in this guide was measured on a CPU. Notebook 06 runs to the "
         "end without one, says so, and shows the CPU's figures; the accelerator's figures "
         "appear only on a machine with CUDA or Apple's MPS.",
+        "",
+    ]
+
+
+def _grading(lessons: list[Lesson], smoke_total: float) -> list[str]:
+    points = ", ".join(f"{lesson.number}: {lesson.points}" for lesson in lessons)
+    return [
+        "## Grading with nbgrader",
+        "",
+        "Every exercise's check is an nbgrader test cell, worth one point per minute its prompt "
+        f"estimates ({points}; {sum(lesson.points for lesson in lessons)} in all). Copy "
+        "`notebooks/` into your course's `source/` folder, `nbgrader generate_assignment` "
+        "makes the release with every answer stubbed, and `nbgrader autograde` grades what "
+        "learners hand in: a right answer passes its check, a wrong or missing one fails it "
+        "with the hint a learner sees in JupyterLab. Autograding executes each learner's "
+        f"notebooks again: in the smoke profile about {seconds_text(smoke_total)} per learner "
+        "on this CPU (the smoke run above). The commands, and how nbgrader's release differs "
+        "from the course's own `exercises/`: [Grading with nbgrader]"
+        "(exercises.md#grading-with-nbgrader).",
         "",
     ]
 

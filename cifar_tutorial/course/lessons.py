@@ -52,6 +52,7 @@ class Lesson:
     exercises: tuple[Exercise, ...]
     prose_words: int  # words in its markdown cells
     code_cells: int  # code cells with code in them
+    points: int = 0  # what nbgrader's autograder gives its checks (docs/exercises.md)
 
     @property
     def name(self) -> str:
@@ -82,6 +83,7 @@ def read_lesson(path: str | os.PathLike) -> Lesson:
         exercises=tuple(find_exercises(cells)),
         prose_words=sum(len(cell_source(c).split()) for c in cells if c["cell_type"] == "markdown"),
         code_cells=sum(1 for c in cells if c["cell_type"] == "code" and cell_source(c).strip()),
+        points=sum(c.get("metadata", {}).get("nbgrader", {}).get("points", 0) for c in cells),
     )
 
 

@@ -5,7 +5,6 @@ network: the PyTorch tutorial's :func:`classic_dataset` with :func:`reference_tr
 ``DataLoader``; or :func:`load_split`, which decodes a split once into a cached uint8 tensor, and
 :class:`FastLoader`, which cuts batches from it."""
 
-from .classic import classic_dataset, reference_transform
 from .fast import FastLoader
 from .imageset import CLASSES, ImageSet
 from .load import DATASETS, SPLITS, load_split
@@ -15,3 +14,13 @@ __all__ = [
     "CLASSES", "DATASETS", "SPLITS", "REFERENCE_MEAN", "REFERENCE_STD", "FastLoader", "ImageSet",
     "channel_stats", "classic_dataset", "load_split", "reference_transform"
 ]  # fmt: skip
+
+
+def __getattr__(name: str):
+    """The PyTorch tutorial's way (:mod:`.classic`) loads torchvision, which takes ~2 s to import:
+    only when a notebook asks for it."""
+    if name in ("classic_dataset", "reference_transform"):
+        from . import classic
+
+        return getattr(classic, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -11,7 +11,7 @@ from ..errors import DataCorruptError, DataUnavailableError
 from ..paths import pretty_path, resolve_data_root
 from ..settings import DATASETS
 from ..validation import check_bool, check_choice
-from . import folders, official
+from . import folders
 from .cache import cache_file, cached_tensors
 from .imageset import CLASSES, ImageSet
 from .sample import load_sample
@@ -37,6 +37,8 @@ def load_split(
     download = check_bool("download", download)
     if dataset == "sample":
         return load_sample(split)
+    from . import official  # torchvision takes ~2 s to import: not for the sample
+
     root = resolve_data_root(data_root)
     kind = find_source(root, download)
     module = official if kind == "official" else folders
@@ -83,6 +85,8 @@ def find_source(root: Path, download: bool = True) -> str:
     """``"official"`` or ``"folders"``: which copy of CIFAR-10 ``root`` holds.
     An official archive found on disk is verified and extracted; with nothing on disk the archive is
     downloaded when ``download`` is true."""
+    from . import official
+
     if official.has_batches(root):
         return "official"
     if folders.looks_like_folders(root):
