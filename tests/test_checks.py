@@ -7,6 +7,7 @@ import torch
 
 from cifar_tutorial.checks import STUB, Feedback, NotYet, checker, is_stub, not_yet, right
 from cifar_tutorial.checks.answers import as_number, as_shape, as_tensor, close, kind
+from cifar_tutorial.checks.feedback import GRADER, CheckFailed, graded
 
 
 @checker("multiply the two numbers")
@@ -99,3 +100,17 @@ def test_close_compares_relative_to_the_expected_size():
     assert close(expected + 0.1, expected)
     assert not close(expected + 1.0, expected)
     assert not close(expected[:1], expected)
+
+
+def test_under_nbgrader_a_check_prints_right_or_fails_its_test_cell(monkeypatch, capsys):
+    monkeypatch.setenv(GRADER, "autograde")
+    assert product(12, 3, 4) is None  # nothing for nbgrader to read as a partial grade
+    assert capsys.readouterr().out == "Right! products are everywhere in a network.\n"
+    with pytest.raises(CheckFailed, match=r"^Not yet: you added them; multiply instead\.$"):
+        product(7, 3, 4)
+    with pytest.raises(CheckFailed, match=r"^Not yet: replace `\.\.\.` with your answer\. Hint"):
+        product(..., 3, 4)
+    assert issubclass(CheckFailed, AssertionError)
+    monkeypatch.delenv(GRADER)
+    assert product(7, 3, 4) == not_yet("you added them; multiply instead.")
+    assert graded(right("x")) == right("x") and capsys.readouterr().out == ""
