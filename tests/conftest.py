@@ -75,7 +75,7 @@ READ_THE_COLLECTION_RUN = ("test_notebooks.py", "test_cli_collection.py", "test_
 # course order by one worker, in one tutorial home: 05 reads the weights 04 saved there.
 # The longest groups go first, the rest in collection order, so that no long group starts
 # last while the other worker has nothing left (measured with --durations).
-GROUP_ORDER = ("collection-run", "tests/test_nbgrader.py", "nbval", "tests/test_student_edition.py",
+GROUP_ORDER = ("collection-run", "tests/test_nbgrader.py", "nbval",
                "tests/test_nbgrader_validate.py", "tests/test_bundle.py",
                "tests/test_notebook_parameters.py", "tests/test_browser.py",
                "tests/test_benchmarks.py", "tests/test_site.py", "tests/test_cli.py",

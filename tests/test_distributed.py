@@ -12,6 +12,7 @@ from cifar_tutorial.data import FastLoader, load_split
 from cifar_tutorial.distributed import (
     ShardedLoader,
     check_share,
+    launch,
     load_snapshot,
     previous_path,
     processes_for_devices,
@@ -225,3 +226,57 @@ def test_the_command_is_torchrun_standalone_or_a_rendezvous_port():
 
 def test_no_process_group_is_left_behind_in_this_process():
     assert not dist.is_initialized()
+
+
+SUMMARY = """torch.distributed.elastic.multiprocessing.errors.ChildFailedError:
+=====================================================
+cifar_tutorial.distributed.train FAILED
+-----------------------------------------------------
+Failures:
+[1]:
+  rank      : 0 (local_rank: 0)
+  exitcode  : -15 (pid: 707)  (SIGTERM)
+  traceback : Signal 15 (SIGTERM) received by PID 707
+-----------------------------------------------------
+Root Cause (first observed failure):
+[0]:
+  time      : 2026-12-06_09:00:53
+  host      : localhost
+  rank      : 1 (local_rank: 1)
+  exitcode  : {exitcode}
+  error_file: <N/A>
+  traceback : {traceback}
+=====================================================
+"""
+
+
+@pytest.mark.parametrize(
+    "stderr, why",
+    [
+        (
+            SUMMARY.format(
+                exitcode="-9 (pid: 708)  (SIGKILL)",
+                traceback="Signal 9 (SIGKILL) received by PID 708",
+            ),
+            "rank 1 first: Signal 9 (SIGKILL) received by PID 708",
+        ),
+        (
+            "[rank0]: RuntimeError: Connection reset by peer\n"
+            "[rank1]: Traceback (most recent call last):\n[rank1]: ValueError: bad shape\n"
+            + SUMMARY.format(exitcode="1 (pid: 9)", traceback="To enable traceback see: ..."),
+            "rank 1 first: ValueError: bad shape",
+        ),
+        (
+            SUMMARY.format(exitcode="1 (pid: 9)", traceback="To enable traceback see: ..."),
+            "rank 1 first: exit code 1 (pid: 9)",
+        ),
+        (
+            "W1206 warning\nRuntimeError: address already in use\n=======\n",
+            "RuntimeError: address already in use",
+        ),
+        ("", "exit 1"),
+    ],
+)
+def test_a_failed_torchrun_is_one_line_naming_the_first_rank_to_fail(stderr, why):
+    finished = launch.Finished(1, "", stderr, 1.0)
+    assert launch.failure_line(finished, 2) == f"torchrun with 2 processes failed ({why})."

@@ -129,6 +129,9 @@ def test_the_release_holds_no_solution_and_stubs_the_same_answers_as_ours(course
     text = "\n".join(source(cell) for cell in release.cells)
     assert BEGIN not in text and END not in text
     assert not any(cell.get("outputs") for cell in release.cells)
+    lessons = [[source(cell) for cell in notebook.cells if "nbgrader" not in cell.metadata]
+               for notebook in (complete, ours, release)]  # fmt: skip
+    assert lessons[0] == lessons[1] == lessons[2], "the lesson's cells are the same in all three"
     by_id = {edition: grade_cells(notebook) for edition, notebook in
              (("complete", complete), ("ours", ours), ("release", release))}  # fmt: skip
     assert by_id["release"].keys() == by_id["ours"].keys() == by_id["complete"].keys()
@@ -237,6 +240,8 @@ def test_the_complete_edition_gets_full_marks(graded):
 
 @pytest.mark.slow
 def test_the_untouched_release_gets_zero_and_runs_to_the_end(graded):
+    """CI's one execution of the student edition: its lesson cells are those of ``exercises/``
+    (test above); only its answers and checks fail, every notebook reaches its last cell."""
     course, _, _ = graded
     found = scores(course, "untouched")
     assert found.pop("total") == (0, TOTAL_POINTS)
@@ -248,6 +253,9 @@ def test_the_untouched_release_gets_zero_and_runs_to_the_end(graded):
             assert grade_id is not None, f"{name}: the lesson raised {error}"
             expected = "NotImplementedError" if grade_id.startswith("answer_") else "NameError"
             assert error == expected, (name, grade_id, error)
+        warned = [out.text for cell in notebook.cells for out in cell.get("outputs", [])
+                  if out.get("name") == "stderr"]  # fmt: skip
+        assert not warned, f"{name} printed to stderr: {warned}"
 
 
 @pytest.mark.slow

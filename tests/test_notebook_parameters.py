@@ -1,6 +1,6 @@
 """Notebooks run again with papermill, for what the session's collection run cannot show:
-resuming 04 with other parameters, 05 training weights it cannot find, and the parameter
-checks that stop 04, 07 and 08 in their first cells.
+resuming 04 with other parameters, 05 training weights it cannot find, 07 fitting a time
+budget, and the parameter checks that stop 04, 07 and 08 in their first cells.
 
 These tests start kernels of their own and read nothing of the collection run, so pytest-xdist
 runs them beside it on another worker (tests/conftest.py).
@@ -13,6 +13,7 @@ import math
 import papermill
 import pytest
 from collection_run import Run
+from exercise_cells import check_feedback
 from notebook_runs import (
     SAMPLE_TEST,
     SAMPLE_TRAIN,
@@ -85,6 +86,17 @@ def test_05_trains_missing_weights_like_04_and_tests_them(tmp_path):
     assert "No weights at new.pth: training them now" in run.text
     assert_same_weights(tmp_path / "new.pth", train_like_notebook_04(make_recipe("fast")))
     assert run.metrics["test_count"] == SAMPLE_TEST and run.metrics["test_accuracy"] > 0.15
+
+
+def test_07_fits_a_time_budget_and_says_when_its_ablation_did_not_run(tmp_path):
+    """07's time-budget path (the collection run trains for the smoke profile's 2 epochs, so
+    that what it learns does not depend on the machine's speed), without the ablation study."""
+    run = run_notebook("07_faster_and_better.ipynb", tmp_path, expect_right=False, budget=0.2,
+                       ablation=False)  # fmt: skip
+    assert "budget 0.2 min: measured" in run.text and "of the 0.2-minute budget" in run.text
+    *others, last = check_feedback(run.notebook)
+    assert all(line.startswith("Right! ") for line in others) and len(others) == 3
+    assert last.startswith("Not yet: ") and "ablation" in last
 
 
 @pytest.mark.parametrize(

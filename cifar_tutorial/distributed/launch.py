@@ -7,6 +7,7 @@ port in use) is checked here first, in one line."""
 from __future__ import annotations
 
 import os
+import re
 import shlex
 import signal
 import socket
@@ -182,13 +183,37 @@ def run_torchrun(
 
 
 def failure_line(finished: Finished, nproc: int) -> str:
-    """The script's own ``error:`` line when it printed one, else torchrun's verdict."""
+    """The script's own ``error:`` line when it printed one, else how the first process to fail
+    ended (torchrun's "Root Cause"), else the last line torchrun printed."""
     for line in (finished.stderr + finished.stdout).splitlines():
         if line.startswith("error: "):
             return line.removeprefix("error: ")
-    last = [line.strip() for line in finished.stderr.splitlines() if line.strip()]
-    why = last[-1] if last else f"exit status {finished.returncode}"
+    last = [line.strip() for line in finished.stderr.splitlines() if re.search(r"\w", line)]
+    why = root_cause(finished.stderr) or (last[-1] if last else f"exit {finished.returncode}")
     return f"torchrun with {nproc} processes failed ({why[:200]})."
+
+
+def root_cause(stderr: str) -> str | None:
+    """torchrun's "Root Cause" on one line: the first rank to fail, and the signal that ended
+    it or the last exception it printed."""
+    printed, _, cause = stderr.partition("Root Cause")
+    fields = dict(
+        (key.strip(), value.strip())
+        for key, colon, value in (line.partition(":") for line in cause.splitlines()[1:9])
+        if colon
+    )
+    if "rank" not in fields:
+        return None
+    rank = fields["rank"].split()[0]
+    ended = fields.get("traceback", "")
+    if not ended or ended.startswith("To enable traceback"):
+        raised = [line.split(": ", 1)[1] for line in printed.splitlines()
+                  if line.startswith(f"[rank{rank}]: ") and EXCEPTION.search(line)]  # fmt: skip
+        ended = raised[-1] if raised else f"exit code {fields.get('exitcode', '?')}"
+    return f"rank {rank} first: {ended}"
+
+
+EXCEPTION = re.compile(r"^\[rank\d+\]: [\w.]*(Error|Exception|Interrupt): ")
 
 
 def _echo_until_done(process: subprocess.Popen, timeout: float, echo: bool) -> tuple[str, str]:
