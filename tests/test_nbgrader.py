@@ -84,6 +84,8 @@ def test_every_exercise_is_an_nbgrader_answer_and_an_autograded_check(name):
             }, f"cell {index - 1}"
         elif "solution" not in tags(cell):
             assert meta is None, f"cell {index} is the lesson's, not nbgrader's"
+    ids = [cell.metadata.nbgrader.grade_id for cell in cells if "nbgrader" in cell.metadata]
+    assert len(ids) == len(set(ids)) == 2 * sum("check" in tags(cell) for cell in cells) > 0
 
 
 def test_the_points_in_docs_are_those_of_the_notebooks():
