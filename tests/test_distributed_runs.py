@@ -14,7 +14,9 @@ import psutil
 import pytest
 
 from cifar_tutorial.distributed import all_reduce_demo, launch_function, run_torchrun
+from cifar_tutorial.distributed.launch import FAILED_LOG
 from cifar_tutorial.errors import DistributedRunError
+from cifar_tutorial.paths import artifacts_dir, pretty_path
 
 pytestmark = pytest.mark.slow
 
@@ -42,6 +44,19 @@ def test_more_processes_than_the_data_can_feed_is_one_line_and_no_hang(tmp_path)
     assert message.startswith("batch_size=4 is not allowed: batch_size must be at most the 3")
     assert "\n" not in message
     assert not (tmp_path / "s.pt").exists()
+    assert_no_process_left()
+
+
+def test_a_failed_torchrun_names_its_first_failure_and_keeps_all_it_printed(tmp_path):
+    with pytest.raises(DistributedRunError) as caught:
+        run_torchrun(1, module="cifar_tutorial.no_such_module", timeout=120, echo=False)
+    message = str(caught.value)
+    assert message.startswith("torchrun with 1 process failed (rank 0 first: exit code 1")
+    assert message.endswith(f"All it printed: {pretty_path(artifacts_dir() / FAILED_LOG)}")
+    assert "\n" not in message
+    printed = (artifacts_dir() / FAILED_LOG).read_text()
+    assert printed.startswith("$ torchrun --standalone --nproc-per-node=1")
+    assert "No module named cifar_tutorial.no_such_module" in printed
     assert_no_process_left()
 
 

@@ -23,6 +23,8 @@ from typing import Any
 import torch
 
 from ..errors import DeviceUnavailableError, DistributedRunError, ParameterError, first_line
+from ..files import atomic_write
+from ..paths import artifacts_dir, pretty_path
 from ..validation import check_choice, check_int
 
 BACKENDS = ("auto", "gloo", "nccl")
@@ -178,19 +180,35 @@ def run_torchrun(
         raise
     finished = Finished(process.returncode, stdout, stderr, time.perf_counter() - start)
     if finished.returncode != 0:
-        raise DistributedRunError(failure_line(finished, nproc))
+        message = failure_line(finished, nproc)
+        if script_error(finished) is None:  # torchrun's own failure: keep all it printed
+            log = atomic_write(
+                artifacts_dir() / FAILED_LOG, f"$ {shown(command)}\n{stdout}{stderr}"
+            )
+            message += f" All it printed: {pretty_path(log)}"
+        raise DistributedRunError(message)
     return finished
+
+
+FAILED_LOG = "torchrun-failed.log"  # the output of the last torchrun that failed, in full
+
+
+def script_error(finished: Finished) -> str | None:
+    """The script's own one-line ``error:`` (a setting it refused), if it printed one."""
+    for line in (finished.stderr + finished.stdout).splitlines():
+        if line.startswith("error: "):
+            return line.removeprefix("error: ")
+    return None
 
 
 def failure_line(finished: Finished, nproc: int) -> str:
     """The script's own ``error:`` line when it printed one, else how the first process to fail
     ended (torchrun's "Root Cause"), else the last line torchrun printed."""
-    for line in (finished.stderr + finished.stdout).splitlines():
-        if line.startswith("error: "):
-            return line.removeprefix("error: ")
+    if (own := script_error(finished)) is not None:
+        return own
     last = [line.strip() for line in finished.stderr.splitlines() if re.search(r"\w", line)]
     why = root_cause(finished.stderr) or (last[-1] if last else f"exit {finished.returncode}")
-    return f"torchrun with {nproc} processes failed ({why[:200]})."
+    return f"torchrun with {nproc} process{'es' if nproc > 1 else ''} failed ({why[:200]})."
 
 
 def root_cause(stderr: str) -> str | None:
