@@ -7,7 +7,6 @@ the rest of the suite's set-up).
 
 from __future__ import annotations
 
-import os
 import shutil
 from pathlib import Path
 
@@ -30,14 +29,7 @@ def pytest_runtest_setup(item: pytest.Item):
         shutil.rmtree(NBVAL_HOME, ignore_errors=True)
         NBVAL_HOME.mkdir(parents=True)
         item.config.stash[HOME_MADE] = True
-    kernel_env = {"CIFAR_TUTORIAL_PROFILE": "smoke", "CIFAR_TUTORIAL_HOME": str(NBVAL_HOME)}
-    saved = {name: os.environ.get(name) for name in kernel_env}
-    os.environ.update(kernel_env)
-    try:
+    with pytest.MonkeyPatch.context() as patch:  # restores the variables afterwards
+        patch.setenv("CIFAR_TUTORIAL_PROFILE", "smoke")
+        patch.setenv("CIFAR_TUTORIAL_HOME", str(NBVAL_HOME))
         yield
-    finally:
-        for name, value in saved.items():
-            if value is None:
-                os.environ.pop(name, None)
-            else:
-                os.environ[name] = value

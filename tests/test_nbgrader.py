@@ -15,7 +15,7 @@ from pathlib import Path
 
 import nbformat
 import pytest
-from collection_run import COLLECTION
+from collection_run import COLLECTION, NOTEBOOKS, REPO
 from exercise_cells import (
     answers,
     code_fragments,
@@ -37,8 +37,7 @@ from nbgrader_course import (
 from cifar_tutorial.course.lessons import STATED_MINUTES
 from cifar_tutorial.course.student_edition import BEGIN, END
 
-REPO = Path(__file__).resolve().parents[1]
-NOTEBOOKS, EXERCISES = REPO / "notebooks", REPO / "exercises"
+EXERCISES = REPO / "exercises"
 NAMES = [path.name for path in COLLECTION]
 TOTAL_POINTS = 90  # one point per minute the prompts estimate; the table in docs/exercises.md
 

@@ -87,13 +87,14 @@ def checker(
         def check(*args: Any, **kwargs: Any) -> Feedback | None:
             __tracebackhide__ = True  # IPython shows a failed check as its line alone
             if any(is_stub(value) for value in (*args, *kwargs.values())):
-                return graded(not_yet(f"replace `...` with your answer. Hint: {first_hint}"))
-            try:
-                feedback = function(*args, **kwargs)
-            except NotYet as mistake:
-                feedback = not_yet(str(mistake))
-            except Exception as error:  # the learner's code failed inside the check
-                feedback = not_yet(f"your answer raised {describe(error)}")
+                feedback = not_yet(f"replace `...` with your answer. Hint: {first_hint}")
+            else:
+                try:
+                    feedback = function(*args, **kwargs)
+                except NotYet as mistake:
+                    feedback = not_yet(str(mistake))
+                except Exception as error:  # the learner's code failed inside the check
+                    feedback = not_yet(f"your answer raised {describe(error)}")
             return graded(feedback)
 
         check.first_hint = first_hint

@@ -180,13 +180,13 @@ def run_torchrun(
         raise
     finished = Finished(process.returncode, stdout, stderr, time.perf_counter() - start)
     if finished.returncode != 0:
-        message = failure_line(finished, nproc)
-        if script_error(finished) is None:  # torchrun's own failure: keep all it printed
-            log = atomic_write(
-                artifacts_dir() / FAILED_LOG, f"$ {shown(command)}\n{stdout}{stderr}"
-            )
-            message += f" All it printed: {pretty_path(log)}"
-        raise DistributedRunError(message)
+        own = script_error(finished)
+        if own is not None:  # a setting the script refused, in its own one line
+            raise DistributedRunError(own)
+        log = atomic_write(artifacts_dir() / FAILED_LOG, f"$ {shown(command)}\n{stdout}{stderr}")
+        raise DistributedRunError(
+            f"{failure_line(finished, nproc)} All it printed: {pretty_path(log)}"
+        )
     return finished
 
 
@@ -202,10 +202,8 @@ def script_error(finished: Finished) -> str | None:
 
 
 def failure_line(finished: Finished, nproc: int) -> str:
-    """The script's own ``error:`` line when it printed one, else how the first process to fail
-    ended (torchrun's "Root Cause"), else the last line torchrun printed."""
-    if (own := script_error(finished)) is not None:
-        return own
+    """Why torchrun failed, in one line: how the first process to fail ended (torchrun's "Root
+    Cause"), else the last line torchrun printed."""
     last = [line.strip() for line in finished.stderr.splitlines() if re.search(r"\w", line)]
     why = root_cause(finished.stderr) or (last[-1] if last else f"exit {finished.returncode}")
     return f"torchrun with {nproc} process{'es' if nproc > 1 else ''} failed ({why[:200]})."
