@@ -43,7 +43,7 @@ ORDER = (
 )
 PALETTE = [OKABE_ITO[name] for name in ORDER]
 RIGHT, WRONG = OKABE_ITO["bluish green"], OKABE_ITO["vermilion"]
-RIGHT_MARK, WRONG_MARK = "✓", "✗"
+RIGHT_MARK, WRONG_MARK = "\u2714", "\u2717"  # ✔ and ✗, as the checks print
 GUIDE = "#666666"  # reference lines (chance, epoch boundaries): grey, readable on white
 SEQUENTIAL, DIVERGING = "cividis", "PuOr"
 STYLE = {
@@ -62,7 +62,7 @@ def colour(index: int) -> str:
 
 
 def mark(right: bool) -> str:
-    """``✓`` for right, ``✗`` for wrong: what goes beside the colour."""
+    """``✔`` for right, ``✗`` for wrong: what goes beside the colour."""
     return RIGHT_MARK if right else WRONG_MARK
 
 
