@@ -1,0 +1,250 @@
+"""The live view: throttling (fake clock), one output replaced in place (fake output and IPython's
+own display machinery, no kernel), nothing drawn outside a notebook."""
+
+from __future__ import annotations
+
+import base64
+
+import matplotlib.pyplot as plt
+import pytest
+from IPython.core.displaypub import CapturingDisplayPublisher
+from IPython.core.interactiveshell import InteractiveShell
+
+from cifar_tutorial import live as live_module
+from cifar_tutorial.alt_text import ALT, describe
+from cifar_tutorial.errors import ParameterError
+from cifar_tutorial.live import FIRST_DRAW_SECONDS, WAITING, LivePlot, NotebookOutput
+from cifar_tutorial.palette import colour, styled
+
+PNG_START = b"\x89PNG"
+
+
+class FakeClock:
+    """A clock that moves only when told to."""
+
+    def __init__(self) -> None:
+        self.now = 100.0  # any start: only differences count
+
+    def __call__(self) -> float:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += seconds
+
+
+class FakeOutput:
+    """Records what a notebook cell would get, and keeps what a saved notebook keeps."""
+
+    def __init__(self) -> None:
+        self.calls: list[tuple[str, dict, dict]] = []
+
+    def show(self, data: dict, metadata: dict) -> None:
+        self.calls.append(("show", data, metadata))
+
+    def update(self, data: dict, metadata: dict) -> None:
+        self.calls.append(("update", data, metadata))
+
+    @property
+    def kept(self) -> list[tuple[dict, dict]]:
+        """The saved notebook's outputs: each show adds one, each update replaces it."""
+        outputs = []
+        for kind, data, metadata in self.calls:
+            if kind == "show":
+                outputs.append((data, metadata))
+            else:
+                outputs[-1] = (data, metadata)
+        return outputs
+
+    @property
+    def updates(self) -> int:
+        return sum(kind == "update" for kind, _, _ in self.calls)
+
+
+STEP = 1 / 128  # seconds per step of the loops here (exact in binary: no rounding drift)
+
+
+def curve(values: list[float], *, cost: float = 0.0, timer: FakeClock | None = None):
+    """A small described figure of ``values``; drawing it takes ``cost`` seconds of ``timer``."""
+    if timer is not None:
+        timer.advance(cost)
+    with styled():
+        figure, axis = plt.subplots(figsize=(1, 0.5), dpi=50)  # quick to draw
+        axis.plot(values, color=colour(0))
+    return describe(figure, f"{len(values)} values, the last {values[-1] if values else 'none'}")
+
+
+def run_loop(plot: LivePlot, clock: FakeClock, values: list, seconds: float, step: float) -> None:
+    """A training loop of ``seconds``, one step every ``step`` seconds, updating the plot."""
+    with plot:
+        for index in range(round(seconds / step)):
+            clock.advance(step)
+            values.append(float(index))
+            plot.update()
+
+
+def test_at_most_per_second_draws_a_second():
+    clock, output, values = FakeClock(), FakeOutput(), []
+    plot = LivePlot(curve, values, per_second=2, share=1.0, clock=clock, output=output)
+    run_loop(plot, clock, values, seconds=4.0, step=STEP)
+    assert plot.draws == 8  # every 0.5 s, from 0.5 s to 4 s
+    assert output.updates == plot.draws + 1  # and the final draw
+
+
+def test_drawing_as_long_as_guessed_stays_within_its_share_at_every_step():
+    clock, output, values = FakeClock(), FakeOutput(), []
+    plot = LivePlot(curve, values, share=0.02, clock=clock, output=output,
+                    cost=FIRST_DRAW_SECONDS, timer=clock)  # fmt: skip
+    start = clock()
+    with plot:
+        for index in range(round(100 / STEP)):  # 100 s of training
+            clock.advance(STEP)
+            values.append(float(index))
+            plot.update()
+            assert plot.drawing_seconds <= 0.02 * (clock() - start)
+    assert 9 <= plot.draws <= 10  # 0.2 s every 10 s
+
+
+@pytest.mark.parametrize("cost", [0.5, 2.0])
+def test_drawing_takes_its_share_of_the_time_however_long_a_draw_takes(cost):
+    clock, output, values = FakeClock(), FakeOutput(), []
+    plot = LivePlot(curve, values, share=0.02, clock=clock, output=output, cost=cost, timer=clock)
+    start = clock()
+    run_loop(plot, clock, values, seconds=150 * cost, step=STEP)  # time for 3 draws
+    elapsed = clock() - start - cost  # the loop's time, less the final draw's
+    assert plot.last_seconds == pytest.approx(cost)
+    assert 0.02 * elapsed - 2 * cost <= plot.drawing_seconds <= 0.02 * elapsed
+
+
+def test_the_first_draw_waits_until_a_guessed_draw_fits_the_share():
+    clock, output, values = FakeClock(), FakeOutput(), []
+    plot = LivePlot(curve, values, share=0.02, clock=clock, output=output)
+    run_loop(plot, clock, values, seconds=0.98 * FIRST_DRAW_SECONDS / 0.02, step=STEP)
+    assert plot.draws == 0  # the loop was too short for a draw within 2% of its time ...
+    assert output.updates == 1  # ... but the final one always happens
+    data, metadata = output.kept[0]
+    assert metadata["image/png"][ALT] == f"{len(values)} values, the last {values[-1]}"
+
+
+def test_one_output_replaced_in_place_ends_with_the_whole_figure():
+    clock, output, values = FakeClock(), FakeOutput(), []
+    plot = LivePlot(curve, values, per_second=4, share=1.0, clock=clock, output=output)
+    run_loop(plot, clock, values, seconds=3.0, step=1 / 16)
+    assert [kind for kind, _, _ in output.calls[:2]] == ["show", "update"]
+    assert output.calls[0][1] == {"text/plain": WAITING}  # where the figure will be
+    assert sum(kind == "show" for kind, _, _ in output.calls) == 1
+    assert output.updates > 5
+    [(data, metadata)] = output.kept  # one output, the last figure: all 60 values
+    assert base64.b64decode(data["image/png"]).startswith(PNG_START)
+    assert data["text/plain"] == metadata["image/png"][ALT] == "48 values, the last 47.0"
+
+
+def test_update_can_give_new_data():
+    output = FakeOutput()
+    with LivePlot(curve, [1.0], output=output) as plot:
+        plot.update([1.0, 2.0, 3.0])
+    assert output.kept[0][0]["text/plain"] == "3 values, the last 3.0"
+
+
+def test_the_final_draw_happens_once():
+    output = FakeOutput()
+    plot = LivePlot(curve, [1.0], output=output)
+    with plot:
+        pass
+    plot.close()
+    assert output.updates == 1
+
+
+def test_a_failing_loop_still_leaves_the_figure_so_far_and_its_error():
+    output, values = FakeOutput(), [2.3]
+    with (
+        pytest.raises(KeyError, match="the loop's own error"),
+        LivePlot(curve, values, output=output),
+    ):
+        values.append(1.9)
+        raise KeyError("the loop's own error")
+    assert output.kept[0][0]["text/plain"] == "2 values, the last 1.9"
+
+
+def test_a_figure_that_cannot_be_drawn_does_not_hide_the_loops_error():
+    def broken(values):
+        raise ValueError("cannot draw")
+
+    with (
+        pytest.raises(KeyError, match="the loop's own error"),
+        LivePlot(broken, [], output=FakeOutput()),
+    ):
+        raise KeyError("the loop's own error")
+
+
+def test_figures_are_closed_after_drawing():
+    clock, values = FakeClock(), []
+    open_before = plt.get_fignums()
+    plot = LivePlot(curve, values, per_second=8, share=1.0, clock=clock, output=FakeOutput())
+    run_loop(plot, clock, values, seconds=1.0, step=1 / 16)
+    assert plot.draws == 7  # every 0.125 s from 0.25 s (when a guessed draw of 0.2 s fits)
+    assert plt.get_fignums() == open_before
+
+
+def test_outside_a_notebook_nothing_is_drawn(monkeypatch):
+    def never(*data):
+        raise AssertionError("drawn outside a notebook")
+
+    import IPython
+
+    monkeypatch.setattr(IPython, "get_ipython", lambda: None)
+    clock = FakeClock()
+    plot = LivePlot(never, [], clock=clock, share=1.0)  # output="notebook": there is none
+    assert not plot.active
+    run_loop(plot, clock, [], seconds=5.0, step=STEP)
+    assert plot.draws == 0 and plot.started is None
+
+
+def test_nothing_is_drawn_into_no_output():
+    plot = LivePlot(curve, [], output=None)
+    with plot:
+        plot.update([1.0])
+    assert not plot.active and plot.draws == 0
+
+
+@pytest.fixture
+def shell():
+    """An IPython shell (no kernel) whose displays are captured instead of sent."""
+    shell = InteractiveShell.instance()
+    shell.display_pub = CapturingDisplayPublisher()
+    yield shell
+    InteractiveShell.clear_instance()
+
+
+def test_in_ipython_the_figure_is_one_display_id_updated_in_place(shell):
+    clock, values = FakeClock(), []
+    plot = LivePlot(curve, values, per_second=4, share=1.0, clock=clock)  # output="notebook"
+    assert isinstance(plot.output, NotebookOutput)
+    run_loop(plot, clock, values, seconds=2.0, step=1 / 16)
+    published = shell.display_pub.outputs
+    first, *updates = published
+    display_id = first["transient"]["display_id"]
+    assert not first["update"] and first["data"] == {"text/plain": WAITING}
+    assert len(updates) == plot.draws + 1 > 2
+    for message in updates:
+        assert message["update"] and message["transient"]["display_id"] == display_id
+        assert set(message["data"]) == {"image/png", "text/plain"}
+        assert message["metadata"]["image/png"][ALT] == message["data"]["text/plain"]
+    assert updates[-1]["data"]["text/plain"] == "32 values, the last 31.0"
+
+
+def test_the_terminal_ipython_is_not_a_notebook(monkeypatch):
+    class TerminalInteractiveShell:  # as IPython's terminal names its shell
+        pass
+
+    import IPython
+
+    monkeypatch.setattr(IPython, "get_ipython", TerminalInteractiveShell)
+    assert live_module.notebook_output() is None
+
+
+@pytest.mark.parametrize(
+    ("setting", "value"), [("per_second", 0), ("share", 0), ("share", 1.5), ("per_second", "x")]
+)
+def test_bad_settings_are_refused_by_name(setting, value):
+    with pytest.raises(ParameterError, match=f"^{setting}="):
+        LivePlot(curve, [], output=None, **{setting: value})
