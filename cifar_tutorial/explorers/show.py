@@ -1,0 +1,59 @@
+"""How an explorer appears: the live widget where a widget frontend listens, a figure elsewhere.
+
+The kernel cannot know whether a frontend that draws widgets (JupyterLab, VS Code) is listening, or
+whether the notebook is run by papermill, nbval or nbconvert and read later on the website. So an
+explorer is shown as ONE output that carries both: the widget's view, and a PNG of one
+representative state with its alt text. A widget frontend draws the widget; everything else draws
+the PNG (the website and ``scripts/execute_notebooks.py`` drop the widget view where a PNG is
+there, so that nothing shows "Error displaying widget").
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import ipywidgets as widgets
+from matplotlib.figure import Figure
+
+from ..alt_text import alt_of, mime_bundle
+
+WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
+CSS_PREFIX = "cifar-explorer"  # every explorer's widgets carry CSS classes starting so
+
+
+class Explorer:
+    """An explorer's widget and its static figure; Jupyter shows it as one output of both."""
+
+    def __init__(self, widget: widgets.Widget, figure: Figure) -> None:
+        self.widget = widget
+        self.figure = figure
+
+    def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> tuple[dict, dict]:
+        data, metadata = mime_bundle(self.figure)  # the PNG and its alt text, as text/plain too
+        view = self.widget._repr_mimebundle_().get(WIDGET_VIEW)
+        if view is not None:
+            data[WIDGET_VIEW] = view
+        return data, metadata
+
+    def __repr__(self) -> str:
+        return f"Explorer({alt_of(self.figure)})"
+
+
+def show_explorer(widget: widgets.Widget, static_figure: Figure) -> Explorer:
+    """What a notebook cell shows for ``widget``: the widget itself where widgets are drawn,
+    ``static_figure`` (described with alt text) everywhere else. End a cell with it.
+    ``widget`` gets the CSS class ``cifar-explorer``."""
+    widget.add_class(CSS_PREFIX)
+    return Explorer(widget, static_figure)
+
+
+def show_figure(output: widgets.Output, figure: Figure) -> None:
+    """Replace what ``output`` shows by ``figure`` (a PNG with its alt text)."""
+    data, metadata = mime_bundle(figure)
+    output.outputs = ({"output_type": "display_data", "data": data, "metadata": metadata},)
+
+
+def hook(widget: widgets.Widget, name: str) -> widgets.Widget:
+    """Give ``widget`` the CSS class ``cifar-explorer-<name>``, for browser tests and styles."""
+    widget.add_class(f"{CSS_PREFIX}-{name}")
+    return widget
