@@ -22,13 +22,12 @@ from __future__ import annotations
 import sys
 import time
 from collections.abc import Callable
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
-import matplotlib.pyplot as plt
-from matplotlib.figure import Figure
-
-from .alt_text import mime_bundle
 from .validation import check_float
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
 
 FIRST_DRAW_SECONDS = 0.2  # before the first draw, its length is guessed (a loss curve's, here)
 WAITING = "The figure appears here while the loop runs, and is redrawn in place."
@@ -151,10 +150,14 @@ class LivePlot:
             return
         try:  # the loop failed: the figure so far still helps, but never hides that error
             self.close()
-        except Exception:  # noqa: BLE001
+        except Exception:
             pass
 
     def _show(self) -> None:
+        import matplotlib.pyplot as plt  # here: a script that draws nothing never imports it
+
+        from .alt_text import mime_bundle
+
         figure = self.draw(*self.data, **self.options)
         data, metadata = mime_bundle(figure)
         plt.close(figure)  # drawn into the output: pyplot need not keep it

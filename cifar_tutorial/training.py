@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import torch
 import torch.nn as nn
@@ -22,11 +22,15 @@ from .checkpoint import save_checkpoint
 from .data import REFERENCE_MEAN, REFERENCE_STD, FastLoader, ImageSet, load_split
 from .device import describe_device, pick_device, synchronize
 from .errors import DeviceMemoryError, TrainingDivergedError, first_line
+from .live import LivePlot, Output
 from .models import Net
 from .paths import resolve_path
 from .seeding import seed_everything
 from .settings import default_checkpoint, notebook_settings
 from .validation import check_bool, check_choice, check_float, check_int, check_writable_path
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
 
 SCHEDULES = ("constant", "onecycle")
 
@@ -149,17 +153,22 @@ def train(
     optimizer: optim.Optimizer | None = None,
     scheduler: Any = None,
     on_epoch_end: Callable[[int, optim.Optimizer, Any, RunningLoss], None] | None = None,
+    live: Output | str | None = None,
 ) -> RunningLoss:
     """Train ``net`` with the loop of notebook 04; return the recorded losses.
     ``loader`` is a :class:`~cifar_tutorial.data.FastLoader` (or any iterable of batches with
     ``set_epoch``). To resume, pass ``start_epoch`` and the restored optimizer and scheduler.
-    ``on_epoch_end(epoch, optimizer, scheduler, log)`` runs after each epoch (to save, say)."""
+    ``on_epoch_end(epoch, optimizer, scheduler, log)`` runs after each epoch (to save, say).
+    ``live="notebook"`` redraws the loss curve in the notebook while it trains, as notebook 04
+    does (see :mod:`cifar_tutorial.live`); ``None``: no live view."""
     net.to(device).train()
     criterion = nn.CrossEntropyLoss()
     optimizer = optimizer or make_optimizer(net, recipe)
     scheduler = scheduler or make_scheduler(optimizer, recipe, len(loader))
     log = RunningLoss(print_every, verbose=progress)
-    with explain_out_of_memory(device, getattr(loader, "batch_size", recipe.batch_size)):
+    curve = LivePlot(live_loss_curve, log.losses, steps_per_epoch=len(loader), output=live)
+    batch_size = getattr(loader, "batch_size", recipe.batch_size)
+    with curve, explain_out_of_memory(device, batch_size):
         for epoch in range(start_epoch, recipe.epochs):
             loader.set_epoch(epoch)
             batches = tqdm(loader, desc=f"epoch {epoch + 1}/{recipe.epochs}", disable=not progress)
@@ -172,9 +181,18 @@ def train(
                 optimizer.step()  # 5. nudge every weight against its gradient
                 scheduler.step()
                 log.update(loss, epoch, step)
+                curve.update()  # now and then, the loss curve redrawn (with live only)
             if on_epoch_end is not None:
                 on_epoch_end(epoch, optimizer, scheduler, log)
     return log
+
+
+def live_loss_curve(losses: list[float], steps_per_epoch: int) -> Figure:
+    """Notebook 04's loss curve, as :func:`train` redraws it (matplotlib is imported only here,
+    so that code that never draws, such as a torchrun worker, does not load it)."""
+    from .plots import loss_curve
+
+    return loss_curve(losses, steps_per_epoch=steps_per_epoch)
 
 
 def train_and_save(
