@@ -3,17 +3,17 @@
 The pictures are the figures the executed notebooks drew in cells tagged ``report-*``
 (loss curve, confusion matrix, sample predictions), embedded as base64 PNG: the page needs
 no other file and opens offline in any browser. A loss curve or confusion matrix that no
-notebook drew is drawn here from the recorded metrics with :mod:`cifar_tutorial.plots`.
+notebook drew is drawn here from the recorded metrics with :mod:`cifar_tutorial.plots`, with
+the alt text that says what it shows.
 """
 
 from __future__ import annotations
 
 import base64
 import html
-import io
 import json
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import matplotlib
 
@@ -25,44 +25,64 @@ matplotlib.use("Agg")  # draws to files only; a command line has no window to sh
 REPORT_FILE = "report.html"
 
 
+class ReportFigure(NamedTuple):
+    """One picture of the report: where it comes from, the PNG, and its alt text."""
+
+    notebook: str
+    tag: str  # report-loss-curve, ...
+    png: str  # base64
+    alt: str  # what it shows: the figure's own alt text, else its caption
+
+    @property
+    def caption(self) -> str:
+        return figure_caption(self.notebook, self.tag)
+
+
+def figure_caption(notebook: str, tag: str) -> str:
+    """``loss curve (04_train)`` for the figure tagged ``report-loss-curve`` in ``04_train``."""
+    return f"{tag.removeprefix(REPORT_TAG_PREFIX).replace('-', ' ')} ({notebook})"
+
+
 def figures_from_notebook(path: Path) -> list[tuple[str, str]]:
     """``(tag, base64 PNG)`` for each report figure of an executed notebook (none when the
     notebook did not get as far as being written)."""
     return report_images(read_notebook(path)) if path.is_file() else []
 
 
-def collect_figures(folder: Path, summary: dict[str, Any]) -> list[tuple[str, str, str]]:
-    """``(notebook, tag, base64 PNG)`` of every report figure of the run's notebooks."""
+def collect_figures(folder: Path, summary: dict[str, Any]) -> list[ReportFigure]:
+    """Every report figure of the run's notebooks, then those redrawn from the metrics."""
     figures = [
-        (entry["notebook"], tag, png)
+        ReportFigure(entry["notebook"], tag, png, figure_caption(entry["notebook"], tag))
         for entry in summary["notebooks"]
         for tag, png in figures_from_notebook(folder / f"{entry['notebook']}.ipynb")
     ]
-    return figures + redrawn_figures(summary, {tag for _, tag, _ in figures})
+    return figures + redrawn_figures(summary, {figure.tag for figure in figures})
 
 
 def figure_png(figure: Any) -> str:
-    """A matplotlib figure as base64 PNG."""
-    buffer = io.BytesIO()
-    figure.savefig(buffer, format="png", dpi=100, bbox_inches="tight")
-    return base64.b64encode(buffer.getvalue()).decode()
+    """A matplotlib figure as base64 PNG, on its own (white) background."""
+    from ..alt_text import png_bytes
+
+    return base64.b64encode(png_bytes(figure, dpi=100)).decode()
 
 
-def redrawn_figures(summary: dict[str, Any], drawn: set[str]) -> list[tuple[str, str, str]]:
+def redrawn_figures(summary: dict[str, Any], drawn: set[str]) -> list[ReportFigure]:
     """The loss curve and confusion matrix from the metrics, where no notebook drew them."""
     from .. import plots
+    from ..alt_text import alt_of
 
+    redraw = {  # tag: the metric it is drawn from, and how
+        "report-loss-curve": ("loss_history", plots.loss_curve),
+        "report-confusion-matrix": ("confusion_matrix", plots.confusion_heatmap),
+    }
     figures = []
     for entry in summary["notebooks"]:
-        metrics = entry["metrics"]
-        if "report-loss-curve" not in drawn and metrics.get("loss_history"):
-            png = figure_png(plots.loss_curve(metrics["loss_history"]))
-            figures.append((entry["notebook"], "report-loss-curve", png))
-            drawn.add("report-loss-curve")
-        if "report-confusion-matrix" not in drawn and metrics.get("confusion_matrix"):
-            png = figure_png(plots.confusion_heatmap(metrics["confusion_matrix"]))
-            figures.append((entry["notebook"], "report-confusion-matrix", png))
-            drawn.add("report-confusion-matrix")
+        for tag, (metric, draw) in redraw.items():
+            if tag not in drawn and entry["metrics"].get(metric):
+                figure = draw(entry["metrics"][metric])
+                alt = alt_of(figure) or figure_caption(entry["notebook"], tag)
+                figures.append(ReportFigure(entry["notebook"], tag, figure_png(figure), alt))
+                drawn.add(tag)
     return figures
 
 
@@ -133,7 +153,7 @@ def recipe_tables(summary: dict[str, Any]) -> list[str]:
     return ["<h2>Training recipes</h2>", f'<div class="numbers">{"".join(tables)}</div>']
 
 
-def render_report(summary: dict[str, Any], figures: list[tuple[str, str, str]]) -> str:
+def render_report(summary: dict[str, Any], figures: list[ReportFigure]) -> str:
     """The whole page as a string."""
     status = summary["status"]
     parts = [
@@ -153,11 +173,10 @@ def render_report(summary: dict[str, Any], figures: list[tuple[str, str, str]]) 
         ]
     if figures:
         parts.append("<h2>Figures</h2>")
-        for notebook, tag, png in figures:
-            caption = f"{tag.removeprefix(REPORT_TAG_PREFIX).replace('-', ' ')} ({notebook})"
+        for figure in figures:
             parts.append(
-                f"<figure>{image_tag(png, caption)}<figcaption>{html.escape(caption)}"
-                "</figcaption></figure>"
+                f"<figure>{image_tag(figure.png, figure.alt)}"
+                f"<figcaption>{html.escape(figure.caption)}</figcaption></figure>"
             )
     settings = [
         ["profile", summary["profile"]],

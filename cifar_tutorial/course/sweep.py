@@ -104,21 +104,22 @@ def sweep_row(value: Any, folder: Path, summary: dict[str, Any]) -> dict[str, An
     }
 
 
-def loss_curves_png(name: str, rows: list[dict[str, Any]]) -> str | None:
-    """The runs' training losses overlaid, as a base64 PNG (None when none were recorded)."""
+def loss_curves_figure(name: str, rows: list[dict[str, Any]]) -> str:
+    """The runs' training losses overlaid, as an HTML figure (empty when none were recorded)."""
     runs = {f"{name} = {row['value']}": row["loss_history"] for row in rows if row["loss_history"]}
     if not runs:
-        return None
+        return ""
+    from ..alt_text import alt_of
     from ..plots import loss_curve
 
-    return figure_png(loss_curve(runs, title=f"Training loss for each {name}"))
+    figure = loss_curve(runs, title=f"Training loss for each {name}")
+    return f"<figure>{image_tag(figure_png(figure), alt_of(figure) or 'loss curves')}</figure>\n"
 
 
 def write_comparison(folder: Path, name: str, rows: list[dict[str, Any]]) -> None:
     """``sweep.json`` and the comparison ``report.html`` for the runs done so far."""
     plain = [{k: v for k, v in row.items() if k != "loss_history"} for row in rows]
     (folder / SWEEP_FILE).write_text(json.dumps({"parameter": name, "runs": plain}, indent=2))
-    png = loss_curves_png(name, rows)
     numbers = table(
         [name, "status", "test accuracy", "final loss", "training s", "run s", "run folder"],
         [
@@ -137,7 +138,7 @@ def write_comparison(folder: Path, name: str, rows: list[dict[str, Any]]) -> Non
     title = f"cifar-tutorial sweep over {name}"
     body = (
         f"<h1>{html.escape(title)}</h1>\n{numbers}\n"
-        + (f"<figure>{image_tag(png, 'loss curves')}</figure>\n" if png else "")
+        + loss_curves_figure(name, rows)
         + "<p>Each run folder holds its own report.html with all its figures.</p>"
     )
     (folder / REPORT_FILE).write_text(page(title, body))
