@@ -91,9 +91,13 @@ def explore_confusion(data: ImageSet, probabilities: torch.Tensor) -> Explorer:
             cells.append(button)
     grid = widgets.GridBox(cells, layout=widgets.Layout(
         grid_template_columns=f"90px repeat({len(classes)}, 64px)", grid_gap="2px"))  # fmt: skip
-    start = most_confused(matrix)
-    show_pair(*start)
+    true, predicted = most_confused(matrix)
+    message.value = (
+        f"Click a cell to see its test images. Below, the most frequent mix-up: "
+        f"{_pair_words(classes, true, predicted, int(matrix[true, predicted]))}."
+    )
     static = confusion_figure(data, probabilities)
+    show_figure(view, static)
     box = widgets.VBox([hook(grid, "matrix"), message, view])
     return show_explorer(hook(box, "confusion"), static)
 

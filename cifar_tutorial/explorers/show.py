@@ -29,7 +29,8 @@ class Explorer:
         self.figure = figure
 
     def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> tuple[dict, dict]:
-        data, metadata = mime_bundle(self.figure)  # the PNG and its alt text, as text/plain too
+        data, metadata = figure_bundle(self.figure)  # the PNG, its alt text as text/plain too
+        data, metadata = dict(data), dict(metadata)
         view = self.widget._repr_mimebundle_().get(WIDGET_VIEW)
         if view is not None:
             data[WIDGET_VIEW] = view
@@ -49,8 +50,17 @@ def show_explorer(widget: widgets.Widget, static_figure: Figure) -> Explorer:
 
 def show_figure(output: widgets.Output, figure: Figure) -> None:
     """Replace what ``output`` shows by ``figure`` (a PNG with its alt text)."""
-    data, metadata = mime_bundle(figure)
+    data, metadata = figure_bundle(figure)
     output.outputs = ({"output_type": "display_data", "data": data, "metadata": metadata},)
+
+
+def figure_bundle(figure: Figure) -> tuple[dict[str, Any], dict[str, Any]]:
+    """:func:`~cifar_tutorial.alt_text.mime_bundle` of ``figure``, rendered once: the static
+    figure goes both into the explorer's output and into its Output widget."""
+    bundle = getattr(figure, "_explorer_bundle", None)
+    if bundle is None:
+        bundle = figure._explorer_bundle = mime_bundle(figure)  # noqa: SLF001
+    return bundle
 
 
 def hook(widget: widgets.Widget, name: str) -> widgets.Widget:
