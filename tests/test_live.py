@@ -4,14 +4,17 @@ own display machinery, no kernel), nothing drawn outside a notebook."""
 from __future__ import annotations
 
 import base64
+import time
 
 import matplotlib.pyplot as plt
 import pytest
+import torch
 from IPython.core.displaypub import CapturingDisplayPublisher
 from IPython.core.interactiveshell import InteractiveShell
+from matplotlib.colors import to_hex
 
 from cifar_tutorial import live as live_module
-from cifar_tutorial.alt_text import ALT, describe
+from cifar_tutorial.alt_text import ALT, alt_of, describe
 from cifar_tutorial.errors import ParameterError
 from cifar_tutorial.live import FIRST_DRAW_SECONDS, WAITING, LivePlot, NotebookOutput
 from cifar_tutorial.palette import colour, styled
@@ -248,3 +251,124 @@ def test_the_terminal_ipython_is_not_a_notebook(monkeypatch):
 def test_bad_settings_are_refused_by_name(setting, value):
     with pytest.raises(ParameterError, match=f"^{setting}="):
         LivePlot(curve, [], output=None, **{setting: value})
+
+
+# Notebook 04: training.train redraws the loss curve
+
+
+@pytest.fixture(scope="module")
+def sample():
+    from cifar_tutorial.data import load_split
+
+    return load_split("sample", "train").spread(640), load_split("sample", "test").spread(200)
+
+
+class TickingClock(FakeClock):
+    """A clock that moves a second each time it is read: draws come often, whatever the CPU."""
+
+    def __call__(self) -> float:
+        self.now += 1.0
+        return self.now
+
+
+def classic_weights(sample, live):
+    from cifar_tutorial.data import FastLoader
+    from cifar_tutorial.models import Net
+    from cifar_tutorial.training import make_recipe, train
+
+    recipe = make_recipe("fast", epochs=2)
+    torch.manual_seed(0)
+    net = Net()
+    loader = FastLoader(sample[0], recipe.batch_size, shuffle=True, flip=True, seed=0)
+    log = train(net, loader, recipe, progress=False, live=live)
+    return net.state_dict(), log.losses
+
+
+def test_notebook_04s_training_leaves_its_loss_curve_and_learns_the_same(sample):
+    output = FakeOutput()
+    weights, losses = classic_weights(sample, output)
+    [(data, metadata)] = output.kept
+    assert base64.b64decode(data["image/png"]).startswith(PNG_START)
+    assert "loss" in metadata["image/png"][ALT].lower()
+    assert data["text/plain"] == metadata["image/png"][ALT]
+    unseen_weights, unseen_losses = classic_weights(sample, None)
+    assert losses == unseen_losses
+    for name, value in weights.items():
+        assert torch.equal(value, unseen_weights[name]), name
+
+
+# Notebook 07: loss and test accuracy against time, the budget's end marked
+
+MODERN_TINY = dict(widths=(8, 16, 16), epochs=2, batch_size=64, lr=0.2, tta=0)
+
+
+def modern_run(sample, live, clock=time.perf_counter):
+    from cifar_tutorial.modern import make_recipe
+    from cifar_tutorial.modern.train import build_net, train
+
+    recipe = make_recipe("cpu", **MODERN_TINY)
+    torch.manual_seed(0)
+    net = build_net(recipe, torch.device("cpu"))
+    log = train(net, sample[0], recipe, verbose=False, test_set=sample[1], clock=clock, live=live)
+    return net.state_dict(), log
+
+
+def test_notebook_07s_training_redraws_loss_and_accuracy_and_learns_the_same(sample):
+    output = FakeOutput()
+    weights, log = modern_run(sample, output, clock=TickingClock())
+    assert output.updates >= 2  # drawn while it trained (a second per clock reading), and after
+    [(data, metadata)] = output.kept
+    alt = metadata["image/png"][ALT]
+    assert alt.startswith(f"Training loss from {log.losses[0]:.2f} to {log.losses[-1]:.2f} ")
+    assert f"over {log.steps} steps" in alt and "test accuracy" in alt
+    unseen_weights, unseen_log = modern_run(sample, None)
+    assert log.losses == unseen_log.losses
+    for name, value in weights.items():
+        assert torch.equal(value, unseen_weights[name]), name
+
+
+def test_the_live_test_uses_a_spread_of_test_images_and_goes_back_to_training(sample):
+    from cifar_tutorial.modern import make_recipe
+    from cifar_tutorial.modern.progress import LiveTraining
+    from cifar_tutorial.modern.train import build_net
+
+    recipe = make_recipe("cpu", **MODERN_TINY)
+    net = build_net(recipe, torch.device("cpu"))
+    view = LiveTraining(net, sample[1], recipe, "cpu", started=0.0, output=None, test_images=50)
+    assert len(view.sample) == 50 and view.sample.class_counts() == dict.fromkeys(
+        view.sample.classes, 5
+    )
+    assert 0 <= view.test_accuracy() <= 1 and net.training
+    view.update([torch.tensor(2.3)])  # no output: nothing noted, nothing drawn
+    assert view.seconds == [] and view.plot.draws == 0
+
+
+def test_the_figure_against_time_marks_the_budget_in_palette_colours():
+    from cifar_tutorial.modern.progress import loss_and_accuracy_against_time
+    from cifar_tutorial.palette import GUIDE, PALETTE
+
+    seconds = [10.0 + step for step in range(100)]
+    losses = [2.3 - 0.01 * step for step in range(100)]
+    figure = loss_and_accuracy_against_time(
+        seconds, losses, [(40.0, 0.31), (109.5, 0.52)], budget_seconds=300, test_images=500
+    )
+    assert alt_of(figure) == (
+        "Training loss from 2.30 to 1.31 over 100 steps in 109 s; test accuracy 31.0% at 40 s, "
+        "52.0% at 110 s; the 5-minute budget ends at 300 s."
+    )
+    top, bottom = figure.axes
+    budget_lines = [line for axis in (top, bottom) for line in axis.lines
+                    if list(line.get_xdata()) == [300, 300]]  # fmt: skip
+    assert len(budget_lines) == 2 and {line.get_color() for line in budget_lines} == {GUIDE}
+    others = {to_hex(line.get_color()).upper() for line in top.lines + bottom.lines}
+    assert others - {GUIDE} <= set(PALETTE)
+    assert bottom.get_xlim()[1] >= 300  # the whole budget, ahead of the training
+    assert "end of the 5-minute budget" in {text.get_text().strip() for text in bottom.texts}
+    assert figure.get_facecolor()[:3] == (1, 1, 1)  # opaque white paper
+
+
+def test_the_figure_against_time_says_when_nothing_is_trained_yet():
+    from cifar_tutorial.modern.progress import loss_and_accuracy_against_time
+
+    figure = loss_and_accuracy_against_time([], [], [])
+    assert alt_of(figure) == "Training loss and test accuracy against time: no step trained yet."

@@ -25,12 +25,14 @@ import torch.nn as nn
 from ..data import ImageSet
 from ..device import synchronize
 from ..errors import TrainingDivergedError
+from ..live import Output
 from .augment import normalized, shrink, test_batches, train_batches
 from .budget import StepCount, plan_budget, seconds_per_call
 from .evaluate import TEST_BATCH, tta_logits
 from .muon import filters_as_matrices, make_muon
 from .net import FastNet, init_whitening
 from .precision import PRECISIONS, autocast, autocast_dtype, cpu_has_fast_bfloat16  # noqa: F401
+from .progress import LiveTraining
 
 LOOKAHEAD_EVERY = 5  # steps between two lookahead updates
 WHITENING_BIAS_FRACTION = 0.3  # the whitening layer's bias learns for the first 30% of steps
@@ -230,12 +232,15 @@ def train(
     verbose: bool = True,
     test_set: ImageSet | None = None,
     clock: Callable[[], float] = time.perf_counter,
+    live: Output | str | None = None,
 ) -> TrainLog:
     """Train ``net`` on ``train_set`` (an :class:`~cifar_tutorial.data.ImageSet`) as
     ``recipe`` (a :class:`~cifar_tutorial.modern.ModernRecipe`) says; return the log. The time
     counted runs from before the whitening layer is computed to the last step. With a
     ``recipe.budget``, the steps are chosen so that training and then testing ``test_set``
-    (with the recipe's test-time augmentation) fit in it."""
+    (with the recipe's test-time augmentation) fit in it. ``live="notebook"`` redraws the loss
+    and the accuracy on a few images of ``test_set`` against time while it trains, as notebook
+    07 does (:class:`~cifar_tutorial.modern.progress.LiveTraining`); ``None``: no live view."""
     device = torch.device(device)
     dtype = autocast_dtype(device, recipe.precision)
     memory_format = torch.channels_last if recipe.channels_last else torch.contiguous_format
@@ -265,36 +270,41 @@ def train(
     lookahead = Lookahead(net) if recipe.lookahead else None
 
     net.train()
-    step, epoch = 0, 0
-    while step < steps.total:
-        batches.set_epoch(epoch)
-        losses = []
-        for images, labels in batches:
-            if step < steps.low_res:  # progressive resizing: small images first
-                images = shrink(images, recipe.low_res_size)
-            images = images.contiguous(memory_format=memory_format)
-            losses.append(train_step(net, optimizers, criterion, images, labels, dtype))
-            for scheduler in schedulers:
-                scheduler.step()
-            step += 1
-            steps.after_step(step, clock())  # with a budget: plans again from the real speed
-            if net.whiten.bias.requires_grad and step >= WHITENING_BIAS_FRACTION * steps.total:
-                net.whiten.bias.requires_grad_(False)  # the optimizer now skips it
-            if lookahead is not None and step % LOOKAHEAD_EVERY == 0:
-                lookahead.update(net, Lookahead.decay(step, steps.total))
-            if step >= steps.total:
-                break
-        epoch += 1
-        check_losses(losses, epoch)
-        log.losses += torch.stack(losses).float().tolist()
-        log.epoch_seconds.append(clock() - start)
-        if verbose:
-            mean_loss = sum(log.losses[-len(losses) :]) / len(losses)
-            print(f"epoch {epoch}: mean loss {mean_loss:.3f}, {log.epoch_seconds[-1]:.0f} s so far")
-    if lookahead is not None:
-        lookahead.update(net, decay=1.0)  # finish on the slow weights
-    synchronize(device)
-    log.seconds = clock() - start
+    step, epoch, losses = 0, 0, []  # every step's loss, as a tensor (read once per epoch)
+    live_view = LiveTraining(net, test_set, recipe, device, started=start, clock=clock,
+                             output=live)  # fmt: skip
+    with live_view:
+        while step < steps.total:
+            batches.set_epoch(epoch)
+            first = len(losses)
+            for images, labels in batches:
+                if step < steps.low_res:  # progressive resizing: small images first
+                    images = shrink(images, recipe.low_res_size)
+                images = images.contiguous(memory_format=memory_format)
+                losses.append(train_step(net, optimizers, criterion, images, labels, dtype))
+                for scheduler in schedulers:
+                    scheduler.step()
+                step += 1
+                steps.after_step(step, clock())  # with a budget: plans again from the real speed
+                if net.whiten.bias.requires_grad and step >= WHITENING_BIAS_FRACTION * steps.total:
+                    net.whiten.bias.requires_grad_(False)  # the optimizer now skips it
+                if lookahead is not None and step % LOOKAHEAD_EVERY == 0:
+                    lookahead.update(net, Lookahead.decay(step, steps.total))
+                live_view.update(losses)  # with live only: now and then, redrawn
+                if step >= steps.total:
+                    break
+            epoch += 1
+            check_losses(losses[first:], epoch)
+            log.losses += torch.stack(losses[first:]).float().tolist()
+            log.epoch_seconds.append(clock() - start)
+            if verbose:
+                mean_loss = sum(log.losses[first:]) / (len(log.losses) - first)
+                print(f"epoch {epoch}: mean loss {mean_loss:.3f}, "
+                      f"{log.epoch_seconds[-1]:.0f} s so far")  # fmt: skip
+        if lookahead is not None:
+            lookahead.update(net, decay=1.0)  # finish on the slow weights
+        synchronize(device)
+        log.seconds = clock() - start
     log.steps = step
     return log
 
