@@ -9,8 +9,11 @@
 * ``setup.md``: the rest of the README (commands, data, storage), its links made site links;
 * ``notebooks/NN_name.ipynb``: a copy of each committed notebook for mkdocs-jupyter to render,
   with a download line on top, links to other notebooks and to ``docs/`` turned into links
-  to their pages, and tqdm's progress widgets drawn as static ``<progress>`` bars (the
-  widget manager would be fetched from a CDN; a site for the offline kit fetches nothing);
+  to their pages, every figure an ``<img>`` with the alt text its output carries (nbconvert's
+  template writes none; a figure without alt text stops the build), an explorer (a widget
+  view with a static figure) shown as its figure, and tqdm's progress widgets drawn as static
+  ``<progress>`` bars (the widget manager would be fetched from a CDN; a site for the offline
+  kit fetches nothing; a widget with neither stops the build);
 
 and sets the navigation in course order. After the build it copies the notebooks themselves
 (complete edition, and the student edition of ``exercises/`` where there is one) next to their
@@ -33,6 +36,8 @@ from mkdocs.plugins import event_priority
 from mkdocs.structure.files import File, Files
 from mkdocs.structure.pages import Page
 
+from cifar_tutorial.alt_text import ALT
+from cifar_tutorial.course.html_page import image_tag
 from cifar_tutorial.course.lessons import Lesson, read_lessons
 from cifar_tutorial.course.notebooks import numbered_paths, read_notebook, source_text
 from cifar_tutorial.course.text import seconds_text, size_text
@@ -44,6 +49,12 @@ README = REPO / "README.md"
 NOTEBOOK_FOLDER = "notebooks"  # where the notebook pages and downloads go in the site
 WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
 WIDGET_STATE = "application/vnd.jupyter.widget-state+json"
+PNG = "image/png"
+RAW_REPR = re.compile(  # what a page shows when a figure or widget is left as its repr
+    r"^\s*(?:<Figure size|<matplotlib\.|[A-Z]\w*(?:Box|Widget)?\((?:children|value|layout|"
+    r"description|options|outputs|model_id)=|\w*Widget\()"
+)
+IMAGE_WITHOUT_ALT = re.compile(r"!\[\s*\]\(|<img(?![^>]*\salt=[\"']\s*[^\"'\s])[^>]*>", re.I)
 CDN_LOADERS = [  # what nbconvert writes into every page, each fetching from a CDN when run
     re.compile(r"<!-- Load mathjax -->.*?<!-- End of mathjax configuration -->", re.S),
     re.compile(
@@ -200,16 +211,14 @@ def site_notebook(notebook: dict[str, Any], lesson: Lesson, has_student_edition:
         )
     notebook = json.loads(json.dumps(notebook))  # a copy: the committed file stays as it is
     states = notebook.get("metadata", {}).pop("widgets", {}).get(WIDGET_STATE, {}).get("state", {})
-    for cell in notebook["cells"]:
+    for index, cell in enumerate(notebook["cells"]):
+        where = f"{lesson.path.name}, cell {index}"
         if cell["cell_type"] == "markdown":
+            if IMAGE_WITHOUT_ALT.search(source_text(cell["source"])):
+                raise PluginError(f"{where}: an image without alt text (write what it shows)")
             cell["source"] = site_links(source_text(cell["source"]), "notebook")
         for output in cell.get("outputs", []):
-            data = output.get("data", {})
-            if WIDGET_VIEW in data:
-                view = data.pop(WIDGET_VIEW)
-                drawn = widget_html(view["model_id"], states)
-                if drawn is not None:
-                    data["text/html"] = drawn
+            static_output(output, states, where)
     download = (
         f"Download this notebook: {download_links(lesson, has_student_edition, depth=1)}. "
         "Open it in JupyterLab "
@@ -227,6 +236,43 @@ def site_notebook(notebook: dict[str, Any], lesson: Lesson, has_student_edition:
     return notebook
 
 
+def static_output(output: dict[str, Any], states: dict[str, Any], where: str) -> None:
+    """Make one output (in place) what a page with no kernel and no widget manager shows.
+
+    A figure (``image/png``) becomes an ``<img>`` with the alt text of its output's metadata,
+    and nothing else of the output is kept: an explorer's widget view, which comes with its
+    figure, is shown as that figure. A widget without a figure is drawn by
+    :func:`widget_html` (tqdm's bars). A figure without alt text, a widget that cannot be
+    drawn, and a figure or widget left as its repr (``<Figure size ...>``, ``VBox(children=``)
+    stop the build with a :class:`PluginError` that says ``where`` (``04_train.ipynb, cell 26``).
+    """
+    data = output.get("data", {})
+    if PNG in data:
+        alt = output.get("metadata", {}).get(PNG, {}).get(ALT)
+        if not isinstance(alt, str) or not alt.strip():
+            raise PluginError(
+                f"{where}: a figure without alt text; draw it with cifar_tutorial.plots or give "
+                "it a sentence with cifar_tutorial.alt_text.describe(fig, ...)"
+            )
+        output["data"] = {"text/html": image_tag(source_text(data[PNG]).replace("\n", ""), alt)}
+        output["metadata"] = {}
+        return
+    if WIDGET_VIEW in data:
+        view = data.pop(WIDGET_VIEW)
+        drawn = widget_html(view["model_id"], states)
+        if drawn is not None:
+            data["text/html"] = drawn
+        elif not data or RAW_REPR.match(source_text(data.get("text/plain", ""))):
+            raise PluginError(
+                f"{where}: a widget the offline site cannot draw; show it with a described "
+                "figure (as cifar_tutorial.explorers does) or save the notebook's widget state"
+            )
+    if set(data) == {"text/plain"} and RAW_REPR.match(source_text(data["text/plain"])):
+        raise PluginError(
+            f"{where}: shows {source_text(data['text/plain'])[:40]!r}, a repr, not a picture"
+        )
+
+
 def widget_html(model_id: str, states: dict[str, Any]) -> str | None:
     """A saved ipywidgets view (tqdm's bar: text, progress, text) as static HTML."""
     model = states.get(model_id)
@@ -238,7 +284,7 @@ def widget_html(model_id: str, states: dict[str, Any]) -> str | None:
             widget_html(child.removeprefix("IPY_MODEL_"), states) for child in state["children"]
         ]
         inner = " ".join(part for part in parts if part)
-        return f'<div class="static-widget">{inner}</div>'
+        return f'<div class="static-widget">{inner}</div>' if inner else None
     if name in ("FloatProgressModel", "IntProgressModel"):
         return (
             f'<progress value="{state.get("value", 0)}" max="{state.get("max", 100)}"></progress>'
@@ -312,7 +358,10 @@ def on_files(files: Files, config: MkDocsConfig) -> Files:
 
 
 def on_page_markdown(markdown: str, page: Page, config: MkDocsConfig, files: Files) -> str:
-    """Pages of ``docs/``: links to the README, the notebooks and other repository files."""
+    """Pages of ``docs/``: links to the README, the notebooks and other repository files.
+    An image without alt text on any Markdown page stops the build."""
+    if page.file.src_uri.endswith(".md") and IMAGE_WITHOUT_ALT.search(markdown):
+        raise PluginError(f"{page.file.src_uri}: an image without alt text (write what it shows)")
     if page.file.generated_by is None and page.file.src_uri.endswith(".md"):
         return site_links(markdown, "docs")
     return markdown

@@ -3,8 +3,9 @@
 The module builds the site once with ``mkdocs build --strict`` into a temporary folder, then
 opens it straight from the disk (``file://``, as from an offline kit) and follows the
 navigation from the home page until no page is new. Every page is checked on the way: what
-it shows (a notebook's figures and progress bars), its links and anchors, its console, and
-the addresses it asked for. Screenshots of the home page and of notebook 05 are kept under
+it shows (a notebook's figures, each with its alt text, its explorers as their figures, its
+progress bars, and no widget left as an error or a repr), its links and anchors, its console,
+and the addresses it asked for. Screenshots of the home page and of notebook 05 are kept under
 ``test-artifacts/screenshots/``.
 """
 
@@ -12,9 +13,11 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 import time
+from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -46,11 +49,14 @@ _PAGE_FACTS = """() => ({
     .map((a) => a.href),
   links: Array.from(document.querySelectorAll("a[href]")).map((a) => a.href),
   ids: Array.from(document.querySelectorAll("[id]")).map((node) => node.id),
-  images: Array.from(document.querySelectorAll("article img")).map((img) => ({
+  images: Array.from(document.querySelectorAll("img")).map((img) => ({
     drawn: img.complete && img.naturalWidth > 0,
     inOutput: Boolean(img.closest(".jp-OutputArea-output")),
+    alt: img.getAttribute("alt"),
   })),
   progressBars: document.querySelectorAll("article progress").length,
+  emptyWidgets: Array.from(document.querySelectorAll(".jupyter-widgets, .static-widget"))
+    .filter((box) => !box.innerText.trim() && !box.querySelector("progress, img")).length,
   text: document.querySelector("article")?.innerText || "",
   height: document.documentElement.scrollHeight,
 })"""
@@ -65,8 +71,9 @@ class Page:
     nav: list[str]
     links: list[str]
     ids: set[str]
-    images: list[dict]
+    images: list[dict]  # drawn, inOutput, alt
     progress_bars: int
+    empty_widgets: int
     text: str
     console: list[str] = field(default_factory=list)
 
@@ -158,6 +165,7 @@ def _read_page(context, root: Path, path: str) -> Page:
         ids=set(facts["ids"]),
         images=facts["images"],
         progress_bars=facts["progressBars"],
+        empty_widgets=facts["emptyWidgets"],
         text=facts["text"],
         console=console,
     )
@@ -182,10 +190,27 @@ def _image_outputs(notebook: Path) -> int:
 
 
 def _widget_outputs(notebook: Path) -> int:
-    """How many ipywidgets views (tqdm bars) the committed notebook holds."""
+    """How many ipywidgets views without a figure (tqdm bars) the committed notebook holds."""
     cells = json.loads(notebook.read_text())["cells"]
     view = "application/vnd.jupyter.widget-view+json"
-    return sum(view in o.get("data", {}) for c in cells for o in c.get("outputs", []))
+    return sum(
+        view in o.get("data", {}) and "image/png" not in o["data"]
+        for c in cells
+        for o in c.get("outputs", [])
+    )
+
+
+def _explorer_figures(notebook: Path) -> list[str]:
+    """The alt text of each figure that the notebook's explorers (cells tagged ``explorer``)
+    saved with their widget view."""
+    cells = json.loads(notebook.read_text())["cells"]
+    return [
+        output.get("metadata", {}).get("image/png", {}).get("alt", "")
+        for cell in cells
+        if "explorer" in cell.get("metadata", {}).get("tags", [])
+        for output in cell.get("outputs", [])
+        if "image/png" in output.get("data", {})
+    ]
 
 
 # ----------------------------------------------------------------------------- tests
@@ -273,3 +298,37 @@ def test_screenshots_of_the_home_page_and_notebook_05_are_kept(crawl: Crawl) -> 
         shot = SCREENSHOTS / name
         assert shot.is_file() and shot.stat().st_size > 10_000, f"{shot} missing or blank"
         assert shot.stat().st_mtime >= crawl.started, f"{shot} is from an earlier run"
+
+
+FILE_NAME = re.compile(r"\.(png|jpe?g|gif|svg|webp)$|^(image|figure|picture|img)$", re.I)
+WIDGET_LEFTOVERS = ("Error displaying widget", "VBox(children=", "HBox(children=", "Widget(",
+                    "<Figure size")  # fmt: skip
+
+
+def test_every_image_says_what_it_shows_and_no_widget_is_left_broken(crawl: Crawl) -> None:
+    problems = []
+    for page in crawl.pages.values():
+        for image in page.images:
+            alt = (image["alt"] or "").strip()
+            if not alt or FILE_NAME.search(alt):
+                problems.append(f"{page.path}: an image with alt text {image['alt']!r}")
+        problems += [
+            f"{page.path}: shows {text!r}" for text in WIDGET_LEFTOVERS if text in page.text
+        ]
+        if page.empty_widgets:
+            problems.append(f"{page.path}: {page.empty_widgets} empty widget box(es)")
+    assert not problems, "\n".join(problems)
+
+
+def test_every_explorer_is_shown_as_its_static_figure(crawl: Crawl) -> None:
+    expected = found = 0
+    for lesson in read_lessons(NOTEBOOKS):
+        saved = Counter(_explorer_figures(lesson.path))
+        shown = Counter(
+            image["alt"]
+            for image in crawl.pages[f"notebooks/{lesson.name}.html"].images
+            if image["inOutput"] and image["drawn"]
+        )
+        expected += saved.total()
+        found += sum(min(count, shown[alt]) for alt, count in saved.items())
+    assert found == expected, f"{found} of the explorers' {expected} figures are on their pages"

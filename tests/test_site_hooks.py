@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 import json
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 
@@ -180,3 +181,97 @@ def test_a_contents_entry_slugged_without_its_code_span_points_at_its_heading():
     site_hooks.repair_toc([entry], ids)
     assert entry.id == "5-from-python-without-a-shell-torchdistributedlauncher"
     assert [child.id for child in entry.children] == ["recap", "lost"]  # ambiguous: left alone
+
+
+def figure_output(alt: str | None, **extra) -> dict:
+    """A figure's output as Jupyter saves it; ``alt`` in its metadata unless ``None``."""
+    metadata = {"image/png": {"alt": alt}} if alt is not None else {}
+    data = {"image/png": "iVBORw0KGgo=\n", "text/plain": [alt or "<Figure size 640x480>"]}
+    return {"output_type": "execute_result", "metadata": metadata, "data": {**data, **extra}}
+
+
+def test_a_figure_becomes_an_img_with_the_alt_text_of_its_output():
+    output = figure_output('Training loss from 2.30 to 1.12 over 3 epochs ("classic")')
+    site_hooks.static_output(output, {}, "04_train.ipynb, cell 26")
+    assert output["data"] == {
+        "text/html": '<img src="data:image/png;base64,iVBORw0KGgo=" '
+        'alt="Training loss from 2.30 to 1.12 over 3 epochs (&quot;classic&quot;)">'
+    }
+
+
+@pytest.mark.parametrize("alt", [None, "", "  "])
+def test_a_figure_without_alt_text_stops_the_build_naming_notebook_and_cell(alt):
+    with pytest.raises(PluginError, match=r"^05_test\.ipynb, cell 30: a figure without alt text"):
+        site_hooks.static_output(figure_output(alt), {}, "05_test.ipynb, cell 30")
+
+
+def test_an_explorer_is_shown_as_its_figure_never_as_its_widget():
+    view = {"model_id": "bar", "version_major": 2, "version_minor": 0}
+    output = figure_output("Confusion matrix of 10,000 images", **{site_hooks.WIDGET_VIEW: view})
+    site_hooks.static_output(output, TQDM_STATE, "05_test.ipynb, cell 31")
+    assert list(output["data"]) == ["text/html"]
+    html = output["data"]["text/html"]
+    assert html.startswith("<img ") and 'alt="Confusion matrix of 10,000 images"' in html
+    assert "<progress" not in html
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "VBox(children=(Dropdown(options=('conv1',), value='conv1'), Output()))",
+        "IntSlider(value=0)",
+        "",
+    ],
+)
+def test_a_widget_with_no_figure_and_no_saved_state_stops_the_build(text):
+    view = {"model_id": "gone", "version_major": 2, "version_minor": 0}
+    data = {site_hooks.WIDGET_VIEW: view, **({"text/plain": text} if text else {})}
+    output = {"output_type": "display_data", "metadata": {}, "data": data}
+    with pytest.raises(PluginError, match=r"^02_define_a_cnn\.ipynb, cell 9: a widget the offline"):
+        site_hooks.static_output(output, TQDM_STATE, "02_define_a_cnn.ipynb, cell 9")
+
+
+def test_a_widget_that_draws_nothing_is_not_an_empty_box():
+    states = {"box": {"model_name": "HBoxModel", "state": {"children": ["IPY_MODEL_odd"]}}}
+    assert site_hooks.widget_html("box", {**TQDM_STATE, **states}) is None
+
+
+def test_tqdm_without_its_state_keeps_its_text_and_a_figure_repr_alone_stops_the_build():
+    view = {"model_id": "gone", "version_major": 2, "version_minor": 0}
+    data = {site_hooks.WIDGET_VIEW: view, "text/plain": ["epoch 1/3: 100%|##| 391/391"]}
+    output = {"output_type": "display_data", "metadata": {}, "data": data}
+    site_hooks.static_output(output, {}, "04_train.ipynb, cell 20")
+    assert output["data"] == {"text/plain": ["epoch 1/3: 100%|##| 391/391"]}
+    shown = {"output_type": "execute_result", "metadata": {},
+             "data": {"text/plain": "<Figure size 640x480 with 1 Axes>"}}  # fmt: skip
+    with pytest.raises(PluginError, match=r"cell 3: shows '<Figure size 640x480"):
+        site_hooks.static_output(shown, {}, "04_train.ipynb, cell 3")
+
+
+def test_the_site_copy_shows_figures_as_images_and_refuses_markdown_images_without_alt():
+    cells = [
+        {"cell_type": "markdown", "metadata": {}, "source": "# 5. Test"},
+        {"cell_type": "code", "metadata": {}, "source": "f()", "outputs": [figure_output("A")]},
+    ]
+    page = site_hooks.site_notebook(notebook_with(cells), LESSONS[4], has_student_edition=False)
+    assert page["cells"][2]["outputs"][0]["data"]["text/html"].endswith('alt="A">')
+    cells.append(
+        {"cell_type": "code", "metadata": {}, "source": "g()", "outputs": [figure_output(None)]}
+    )
+    with pytest.raises(PluginError, match=rf"^{LESSONS[4].path.name}, cell 2: a figure without"):
+        site_hooks.site_notebook(notebook_with(cells), LESSONS[4], has_student_edition=False)
+    for source in ("![](photo.png)", 'See <img src="photo.png"> here.', '<img alt=" " src="x">'):
+        markdown = [{"cell_type": "markdown", "metadata": {}, "source": source}]
+        with pytest.raises(PluginError, match=r"cell 0: an image without alt text"):
+            site_hooks.site_notebook(notebook_with(markdown), LESSONS[4], has_student_edition=False)
+    for source in ("![a cat on a mat](cat.png)", '<img src="cat.png" alt="a cat on a mat">'):
+        described = [{"cell_type": "markdown", "metadata": {}, "source": source}]
+        site_hooks.site_notebook(notebook_with(described), LESSONS[4], has_student_edition=False)
+
+
+def test_a_docs_page_with_an_image_without_alt_text_stops_the_build():
+    page = SimpleNamespace(file=SimpleNamespace(src_uri="benchmarks.md", generated_by=None))
+    with pytest.raises(PluginError, match=r"^benchmarks\.md: an image without alt text"):
+        site_hooks.on_page_markdown("Speed: ![](results/speed.png)", page, None, None)
+    described = "Speed: ![epochs per minute on each device](results/speed.png)"
+    assert site_hooks.on_page_markdown(described, page, None, None) == described
