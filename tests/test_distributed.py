@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import socket
+import time
 
 import pytest
 import torch
@@ -280,3 +281,33 @@ Root Cause (first observed failure):
 def test_a_failed_torchrun_is_one_line_naming_the_first_rank_to_fail(stderr, why):
     finished = launch.Finished(1, "", stderr, 1.0)
     assert launch.failure_line(finished, 2) == f"torchrun with 2 processes failed ({why})."
+
+
+class SlowTorchrun:
+    """What ``run_torchrun`` reads of its torchrun process: a line, a pause, a line, the end."""
+
+    pid, returncode = -1, 0
+
+    def __init__(self) -> None:
+        self.stdout, self.stderr = self.lines(), iter(["a warning\n"])
+
+    @staticmethod
+    def lines():
+        yield "epoch 1/2: loss 1.9\n"
+        time.sleep(0.35)
+        yield "epoch 2/2: loss 1.6\n"
+
+    def wait(self, timeout: float | None = None) -> int:
+        return 0
+
+    def poll(self) -> int:
+        return 0
+
+
+def test_while_torchrun_runs_the_notebook_is_called_back_between_its_lines(capsys):
+    calls = []
+    stdout, stderr = launch._echo_until_done(SlowTorchrun(), timeout=30, echo=True,
+                                             while_waiting=lambda: calls.append(1))  # fmt: skip
+    assert stdout == capsys.readouterr().out == "epoch 1/2: loss 1.9\nepoch 2/2: loss 1.6\n"
+    assert stderr == "a warning\n"
+    assert len(calls) >= 4  # after each line, and every 0.1 s of the pause between them

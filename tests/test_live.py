@@ -372,3 +372,103 @@ def test_the_figure_against_time_says_when_nothing_is_trained_yet():
 
     figure = loss_and_accuracy_against_time([], [], [])
     assert alt_of(figure) == "Training loss and test accuracy against time: no step trained yet."
+
+
+# Notebook 08: the ranks' progress file, read again while torchrun runs
+
+
+def test_each_rank_writes_a_line_every_half_second_with_its_loss_and_speed(tmp_path, monkeypatch):
+    from cifar_tutorial.distributed.progress import ProgressLog, read_progress
+
+    monkeypatch.setenv("TORCHELASTIC_RESTART_COUNT", "1")
+    clock, path = FakeClock(), tmp_path / "run.progress.jsonl"
+    ranks = [ProgressLog(path, rank, clock=clock) for rank in (0, 1)]
+    for step in range(8):  # a step every 0.25 s: a line every second step
+        clock.advance(0.25)
+        for rank, log in enumerate(ranks):
+            log.step(0, step, torch.tensor(2.0 - 0.1 * step + rank), images=64)
+    records = read_progress(path)
+    assert [(r["rank"], r["step"]) for r in records] == [
+        (rank, step) for step in (2, 4, 6, 8) for rank in (0, 1)
+    ]
+    first = records[0]
+    assert first["loss"] == pytest.approx((2.0 + 1.9) / 2)  # the mean since the previous line
+    assert first["images_per_second"] == pytest.approx(2 * 64 / 0.5)
+    assert first["epoch"] == 1 and first["restart"] == 1 and first["time"] == 100.5
+    assert records[-1]["loss"] == pytest.approx((1.4 + 1.3) / 2 + 1)  # rank 1's own loss
+
+
+def test_without_a_file_no_rank_writes_anything(tmp_path):
+    from cifar_tutorial.distributed.progress import ProgressLog
+
+    log = ProgressLog(None, 0, every=0.0)
+    log.step(0, 0, torch.tensor(1.0), images=8)
+    assert log.steps == 0 and not list(tmp_path.iterdir())
+
+
+def test_reading_progress_skips_what_is_not_a_whole_line(tmp_path):
+    from cifar_tutorial.distributed.progress import read_progress
+
+    path = tmp_path / "run.progress.jsonl"
+    assert read_progress(path) == []  # torchrun is still starting: no file yet
+    line = '{"rank": 0, "restart": 0, "loss": 2.1}\n'
+    path.write_text(line + '{"rank": 1, "resta')  # rank 1 is writing its line
+    assert read_progress(path) == [{"rank": 0, "restart": 0, "loss": 2.1}]
+    path.write_text('{"rank": 1, "resta' + line + line)  # killed mid-line, then appended to
+    assert read_progress(path) == [{"rank": 0, "restart": 0, "loss": 2.1}]
+
+
+def progress_records() -> list[dict]:
+    """Two ranks for 4 s, a restart, then 2 s more; rank 1 is a little slower."""
+    records = []
+    for second in range(7):
+        if second == 4:
+            continue  # the restart
+        for rank in (0, 1):
+            records.append({"rank": rank, "restart": int(second > 4), "epoch": 1, "step": second,
+                            "loss": 2.3 - 0.1 * second, "time": 1000.0 + second,
+                            "images_per_second": 500.0 - 50 * rank})  # fmt: skip
+    return records
+
+
+def test_the_ranks_figure_shows_rank_0s_loss_each_ranks_speed_and_the_restart():
+    from cifar_tutorial.distributed.figures import rank_progress
+    from cifar_tutorial.palette import GUIDE, PALETTE
+
+    figure = rank_progress(progress_records())
+    assert alt_of(figure) == (
+        "Rank 0's training loss from 2.30 to 1.70 over 6 s; median images per second: "
+        "rank 0 500, rank 1 450; restart 1 at 5 s."
+    )
+    top, bottom = figure.axes
+    loss_lines = [line for line in top.lines if to_hex(line.get_color()) != GUIDE.lower()]
+    assert len(loss_lines) == 2  # broken at the restart
+    speed_lines = [line for line in bottom.lines if to_hex(line.get_color()) != GUIDE.lower()]
+    assert {line.get_marker() for line in speed_lines} == {"o", "s"}  # not by colour alone
+    assert {to_hex(line.get_color()).upper() for line in speed_lines} <= set(PALETTE)
+    assert [text.get_text() for text in bottom.get_legend().get_texts()] == ["rank 0", "rank 1"]
+    restart_lines = [line for line in bottom.lines if list(line.get_xdata()) == [5.0, 5.0]]
+    assert len(restart_lines) == 1 and restart_lines[0].get_color() == GUIDE
+
+
+def test_the_ranks_figure_of_an_empty_file_says_so(tmp_path):
+    from cifar_tutorial.distributed.progress import progress_chart
+
+    figure = progress_chart(tmp_path / "not yet.jsonl")
+    assert alt_of(figure) == "The ranks' progress: nothing recorded yet."
+
+
+def test_the_epoch_times_chart_names_every_run_and_the_fastest():
+    from cifar_tutorial.distributed.figures import epoch_times_chart
+    from cifar_tutorial.palette import GUIDE, PALETTE
+
+    rows = [("1 process, 1 thread", 22.2, 1), ("1 process, 2 threads", 176.0, 1),
+            ("2 processes, 1 thread each", 18.5, 2)]  # fmt: skip
+    figure = epoch_times_chart(rows, title="Time per epoch, sample")
+    assert alt_of(figure) == (
+        "Time per epoch, sample: 1 process, 1 thread 22.2 s; 1 process, 2 threads 176.0 s; "
+        "2 processes, 1 thread each 18.5 s; fastest: 2 processes, 1 thread each."
+    )
+    colours = [to_hex(bar.get_facecolor()).upper() for bar in figure.axes[0].patches]
+    assert colours == [GUIDE.upper(), GUIDE.upper(), PALETTE[0]]
+    assert [text.get_text() for text in figure.axes[0].texts] == [" 22.2 s", " 176.0 s", " 18.5 s"]

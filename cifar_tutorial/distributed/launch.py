@@ -7,6 +7,7 @@ port in use) is checked here first, in one line."""
 from __future__ import annotations
 
 import os
+import queue
 import re
 import shlex
 import signal
@@ -151,10 +152,13 @@ def run_torchrun(
     timeout: float = 600,
     echo: bool = True,
     module: str = TRAIN_MODULE,
+    while_waiting: Callable[[], object] | None = None,
 ) -> Finished:
     """Run ``torchrun`` for ``nproc`` processes of ``module``; raise one line if it fails.
     The checks come first. With ``echo`` the command is printed, then rank 0's lines as they come.
-    On ``timeout``, an error or Ctrl-C the whole process group is stopped."""
+    ``while_waiting()`` is called several times a second until torchrun ends (notebook 8 redraws
+    its live view there). On ``timeout``, an error or Ctrl-C the whole process group is
+    stopped."""
     backend = resolve_backend(backend)
     nproc = check_int("nproc", nproc, minimum=1, maximum=1024)
     if backend == "nccl" and nproc > torch.cuda.device_count():
@@ -174,7 +178,7 @@ def run_torchrun(
     process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                                text=True, env=env, start_new_session=True)  # fmt: skip
     try:
-        stdout, stderr = _echo_until_done(process, timeout, echo)
+        stdout, stderr = _echo_until_done(process, timeout, echo, while_waiting)
     except BaseException:
         _stop_group(process)
         raise
@@ -232,21 +236,42 @@ def root_cause(stderr: str) -> str | None:
 EXCEPTION = re.compile(r"^\[rank\d+\]: [\w.]*(Error|Exception|Interrupt): ")
 
 
-def _echo_until_done(process: subprocess.Popen, timeout: float, echo: bool) -> tuple[str, str]:
-    """Print stdout lines as they come while collecting both streams; stop at ``timeout``."""
+WAIT_SECONDS = 0.1  # while torchrun runs, while_waiting() is called at least this often
+
+
+def _echo_until_done(
+    process: subprocess.Popen,
+    timeout: float,
+    echo: bool,
+    while_waiting: Callable[[], object] | None = None,
+) -> tuple[str, str]:
+    """Print stdout lines as they come while collecting both streams, calling
+    ``while_waiting()`` in between (in this thread: a notebook shows what it draws); stop at
+    ``timeout``."""
     import threading
 
     errors: list[str] = []
     reader = threading.Thread(target=lambda: errors.extend(process.stderr), daemon=True)
     reader.start()
+    printed: queue.Queue[str | None] = queue.Queue()  # stdout's lines, then None at its end
+
+    def read_stdout() -> None:
+        for line in process.stdout:
+            printed.put(line)
+        printed.put(None)
+
+    threading.Thread(target=read_stdout, daemon=True).start()
     lines, deadline = [], time.monotonic() + timeout
     timer = threading.Timer(timeout, lambda: _stop_group(process))
     timer.start()
     try:
-        for line in process.stdout:
-            lines.append(line)
-            if echo:
+        while (line := _next_line(printed)) is not None:
+            if line:
+                lines.append(line)
+            if echo and line:
                 print(line, end="", flush=True)
+            if while_waiting is not None:
+                while_waiting()
         process.wait()
     finally:
         timer.cancel()
@@ -257,6 +282,15 @@ def _echo_until_done(process: subprocess.Popen, timeout: float, echo: bool) -> t
             "processes: raise timeout, or train for fewer epochs."
         )
     return "".join(lines), "".join(errors)
+
+
+def _next_line(printed: queue.Queue) -> str | None:
+    """The next line from the queue, "" when none came within ``WAIT_SECONDS``, ``None`` at the
+    end of the output."""
+    try:
+        return printed.get(timeout=WAIT_SECONDS)
+    except queue.Empty:
+        return ""
 
 
 def _stop_group(process: subprocess.Popen) -> None:

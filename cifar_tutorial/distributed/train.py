@@ -39,6 +39,7 @@ from ..validation import check_int
 from .data import ShardedLoader, share_of
 from .group import join_process_group
 from .launch import BACKENDS, resolve_backend, threads_per_process
+from .progress import ProgressLog
 from .snapshot import load_snapshot, save_snapshot
 
 
@@ -66,6 +67,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         help="snapshot file (default: ddp_snapshot.pt in the artifacts folder)",
     )
     parser.add_argument("--results", default=None, help="JSON file for rank 0's results")
+    parser.add_argument("--progress", default=None,
+                        help="file each rank appends a line of JSON to every half second, "
+                             "for a live view (see progress.py)")  # fmt: skip
     parser.add_argument(
         "--crash-at",
         default=None,
@@ -135,6 +139,7 @@ def train(args: argparse.Namespace, device: torch.device) -> dict[str, Any]:
         say(f"resumed from {pretty_path(snapshot_path)}: {start_epoch} of {recipe.epochs} "
             f"epochs done (restart {restart})")  # fmt: skip
     crash_at = parse_crash_at(args.crash_at)
+    progress = ProgressLog(args.progress, rank)  # with --progress only
 
     for epoch in range(start_epoch, recipe.epochs):
         loader.set_epoch(epoch)  # this epoch's order and flips, the same on every rank
@@ -151,6 +156,7 @@ def train(args: argparse.Namespace, device: torch.device) -> dict[str, Any]:
             optimizer.step()  # 5. the same step on every rank: the copies stay identical
             scheduler.step()
             loss_sum += loss.detach()
+            progress.step(epoch, step, loss, len(labels))  # a line every half second
         mean_loss = average_over_ranks(loss_sum / len(loader))
         seconds = slowest_rank(time.perf_counter() - started)  # an epoch ends for all at once
         if not math.isfinite(mean_loss):
