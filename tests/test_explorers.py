@@ -290,14 +290,16 @@ def test_layer_explorer_draws_the_chosen_image_and_layer(net, tiny_set, tmp_path
     explorer = explore_layers(tiny_set, weights)
     (choose_layer,) = by_class(explorer.widget, "cifar-explorer-layer")
     (choose_image,) = by_class(explorer.widget, "cifar-explorer-image")
-    (message,) = by_class(explorer.widget, "cifar-explorer-message")
-    (view,) = by_class(explorer.widget, "cifar-explorer-view")
+    (message,) = by_class(explorer.widget, "cifar-explorer-weights")
+    (view,) = by_class(explorer.widget, "cifar-explorer-features")
     assert choose_layer.options == ("conv1", "conv2") and "untrained" in message.value
     first, alt = shown(view)
     assert "through conv1 of a freshly initialised network (untrained): 6 feature maps" in alt
     choose_layer.value = "conv2"
     assert shown(view)[0] != first and "16 feature maps of 10x10" in shown(view)[1]
-    choose_image.value = 5
+    (image_slider,) = by_class(explorer.widget, "cifar-explorer-image-slider")
+    image_slider.value = 5  # the slider and the number box move together
+    assert choose_image.value == 5
     assert shown(view)[1].startswith("Test image 5, a dog, through conv2")
 
 
@@ -307,21 +309,21 @@ def test_confusion_explorer_shows_the_images_of_a_clicked_cell(tiny_set):
     probabilities[3] = 0.02
     probabilities[3, 5] = 0.82  # image 3, a cat, taken for a dog
     explorer = explore_confusion(tiny_set, probabilities)
-    cells = by_class(explorer.widget, "cifar-explorer-cell")
+    cells = by_class(explorer.widget, "cifar-explorer-confusion-cell")
     assert len(cells) == 100
-    (view,) = by_class(explorer.widget, "cifar-explorer-view")
-    (message,) = by_class(explorer.widget, "cifar-explorer-message")
+    (view,) = by_class(explorer.widget, "cifar-explorer-pair")
+    (message,) = by_class(explorer.widget, "cifar-explorer-pair-message")
     assert "most frequent mix-up: true cat, predicted dog: 1" in message.value
-    (cat_as_dog,) = by_class(explorer.widget, "cifar-explorer-cell-3-5")
+    (cat_as_dog,) = by_class(explorer.widget, "cifar-explorer-confusion-cell-3-5")
     assert cat_as_dog.tooltip.startswith("true cat, predicted dog: 1")
-    (right_cats,) = by_class(explorer.widget, "cifar-explorer-cell-3-3")
+    (right_cats,) = by_class(explorer.widget, "cifar-explorer-confusion-cell-3-3")
     assert right_cats.description == f"{RIGHT_MARK} 1"  # the other cat was taken for a dog
     static, static_alt = shown(view)
     assert "Confusion matrix of 20 test images (19 right" in static_alt
     cat_as_dog.click()
     assert shown(view)[0] != static and shown(view)[1].startswith("True cat, predicted dog: 1")
     assert "confidence from 82%" in shown(view)[1]
-    (empty,) = by_class(explorer.widget, "cifar-explorer-cell-0-9")
+    (empty,) = by_class(explorer.widget, "cifar-explorer-confusion-cell-0-9")
     empty.click()
     assert shown(view)[1] == "No test image of class airplane was predicted truck."
 
@@ -338,7 +340,7 @@ def test_own_photo_explorer_reads_uploads_and_keeps_working_after_a_bad_one(net,
     (upload,) = by_class(explorer.widget, "cifar-explorer-upload")
     (choose_image,) = by_class(explorer.widget, "cifar-explorer-image")
     (message,) = by_class(explorer.widget, "cifar-explorer-message")
-    (view,) = by_class(explorer.widget, "cifar-explorer-view")
+    (view,) = by_class(explorer.widget, "cifar-explorer-photo")
     assert upload.accept == "image/*" and not upload.multiple
     test_image, alt = shown(view)
     assert alt.startswith("Test image 0, 32x32 pixels as the network sees it.")

@@ -60,8 +60,8 @@ def explore_confusion(data: ImageSet, probabilities: torch.Tensor) -> Explorer:
     ``data``) as buttons: click one to see the test images of that (true, predicted) pair."""
     classes = data.classes
     matrix = confusion_matrix(probabilities.argmax(dim=1), data.labels, len(classes))
-    message = hook(widgets.Label(), "message")
-    view = hook(widgets.Output(), "view")
+    message = hook(widgets.Label(), "pair-message")
+    view = hook(widgets.Output(), "view", "pair")
 
     def show_pair(true: int, predicted: int) -> None:
         count = int(matrix[true, predicted])
@@ -85,8 +85,7 @@ def explore_confusion(data: ImageSet, probabilities: torch.Tensor) -> Explorer:
             )
             button.style.button_color = mpl.colors.to_hex(background)
             button.style.text_color = "black" if _light(background) else "white"
-            hook(button, "cell")
-            hook(button, f"cell-{true}-{predicted}")
+            hook(button, "confusion-cell", f"confusion-cell-{true}-{predicted}")
             button.on_click(lambda _button, t=true, p=predicted: show_pair(t, p))
             cells.append(button)
     grid = widgets.GridBox(cells, layout=widgets.Layout(

@@ -6,15 +6,16 @@ from __future__ import annotations
 import ipywidgets as widgets
 import numpy as np
 import torch
+from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
 from ..alt_text import describe
 from ..data import ImageSet
 from ..palette import DIVERGING, SEQUENTIAL, styled
-from .drawing import article, new_figure, show_picture
+from .drawing import article, mosaic, new_figure, show_picture
 from .photo import normalize
 from .predictions import conv_layers, feature_maps
-from .show import Explorer, hook, show_explorer, show_figure
+from .show import Explorer, hook, number_picker, show_explorer, show_figure
 from .weights import Weights
 
 MAP_COLUMNS = 8
@@ -29,27 +30,27 @@ def layer_figure(data: ImageSet, index: int, weights: Weights, layer: str) -> Fi
     maps = feature_maps(weights.net, normalize(pixels, weights.mean, weights.std), layer)
     weight = conv_layers(weights.net)[layer].weight.detach().cpu().float()
     count, inputs, size = weight.shape[0], weight.shape[1], weight.shape[2]
-    map_rows = -(-count // MAP_COLUMNS)
-    filter_rows = 1 if inputs == 3 else 0.6 * inputs
     with styled():
-        fig = new_figure(11, 1.35 * map_rows + 1.2 * filter_rows + 1.6)
-        top, bottom = fig.subfigures(2, 1, height_ratios=[1.35 * map_rows + 0.6,
-                                                          1.2 * filter_rows + 0.7])  # fmt: skip
-        grid = top.add_gridspec(map_rows, MAP_COLUMNS + 2)
-        show_picture(top.add_subplot(grid[:, :2]), pixels, f"test image {index:,}: {name}")
+        fig = new_figure(11, 4.6 if inputs == 3 else 7.4)
+        grid = fig.add_gridspec(
+            2, 2, width_ratios=[1, 4], height_ratios=[1.4 if inputs == 3 else 1.2, 1]
+        )
+        show_picture(fig.add_subplot(grid[0, 0]), pixels, f"test image {index:,}: {name}")
         strongest = maps.amax().item()
-        for channel, activation in enumerate(maps):
-            ax = top.add_subplot(grid[channel // MAP_COLUMNS, 2 + channel % MAP_COLUMNS])
-            ax.imshow(activation.numpy(), cmap=SEQUENTIAL, vmin=0, vmax=max(strongest, 1e-8))
-            ax.set_title(f"{layer} #{channel}", fontsize=7, pad=2)
-            ax.set_axis_off()
-        top.suptitle(f"{layer}'s {count} feature maps (bright: strong response), "
-                     f"with {weights.about}", fontsize=10)  # fmt: skip
-        _draw_filters(bottom, weight)
-        bottom.suptitle(f"{layer}'s {count} filters of {size}x{size} weights"
-                        + (" (colour pictures)" if inputs == 3 else
-                           ", one row per input map (purple: positive, orange: negative)"),
-                        fontsize=10)  # fmt: skip
+        maps_ax = fig.add_subplot(grid[0, 1])
+        canvas, corners = mosaic(maps.numpy(), MAP_COLUMNS, gap=2, label_space=6)
+        maps_ax.imshow(canvas, cmap=SEQUENTIAL, vmin=0, vmax=max(strongest, 1e-8),
+                       interpolation="nearest")  # fmt: skip
+        _label_tiles(maps_ax, corners, maps.shape[2], [f"#{n}" for n in range(count)])
+        maps_ax.set_title(f"{layer}'s {count} feature maps (bright: strong response), "
+                          f"with {weights.about}", fontsize=10)  # fmt: skip
+        filters_ax = fig.add_subplot(grid[1, :])
+        _draw_filters(filters_ax, weight)
+        filters_ax.set_title(f"{layer}'s {count} filters of {size}x{size} weights"
+                             + (" (colour pictures, each stretched to its own range)"
+                                if inputs == 3 else ", one row per input map "
+                                "(purple: positive, orange: negative)"),
+                             fontsize=10)  # fmt: skip
     busiest = int(maps.amax(dim=(1, 2)).argmax())
     return describe(
         fig,
@@ -64,13 +65,11 @@ def explore_layers(data: ImageSet, weights: Weights) -> Explorer:
     """Choose a test image of ``data`` and a convolution layer: the image's feature maps in that
     layer and the layer's filters, for ``weights`` (see :func:`.weights.trained_or_fresh`)."""
     layers = list(conv_layers(weights.net))
-    choose_image = hook(widgets.IntSlider(value=0, min=0, max=len(data) - 1,
-                                          description="test image", continuous_update=False),
-                        "image")  # fmt: skip
+    image_picker, choose_image = number_picker("test image", len(data), "image")
     choose_layer = hook(widgets.Dropdown(options=layers, value=layers[0], description="layer"),
                         "layer")  # fmt: skip
-    about = hook(widgets.Label(weights.detail), "message")
-    view = hook(widgets.Output(), "view")
+    about = hook(widgets.Label(weights.detail), "weights")
+    view = hook(widgets.Output(), "view", "features")
 
     def redraw(_change: object = None) -> None:
         show_figure(view, layer_figure(data, choose_image.value, weights, choose_layer.value))
@@ -79,38 +78,40 @@ def explore_layers(data: ImageSet, weights: Weights) -> Explorer:
     choose_layer.observe(redraw, names="value")
     static = layer_figure(data, 0, weights, layers[0])
     show_figure(view, static)
-    box = widgets.VBox([widgets.HBox([choose_image, choose_layer]), about, view])
+    box = widgets.VBox([widgets.HBox([image_picker, choose_layer]), about, view])
     return show_explorer(hook(box, "layers"), static)
 
 
-def _draw_filters(subfigure, weight: torch.Tensor) -> None:
-    """``weight`` ``(out, in, k, k)`` as pictures: colour for 3 inputs, else one row per input."""
-    count, inputs = weight.shape[:2]
+def _draw_filters(ax: Axes, weight: torch.Tensor) -> None:
+    """``weight`` ``(out, in, k, k)`` as pictures: in colour for 3 inputs, else one row of small
+    maps per input, all on one colour scale centred on 0."""
+    count, inputs, size = weight.shape[:3]
+    ax.set_axis_off()
     if inputs == 3:  # each filter stretched to its own range, as plots.filter_grid draws them
         low = weight.amin(dim=(1, 2, 3), keepdim=True)
         high = weight.amax(dim=(1, 2, 3), keepdim=True)
         pictures = ((weight - low) / (high - low).clamp_min(1e-8)).permute(0, 2, 3, 1).numpy()
-        axes = np.atleast_1d(subfigure.subplots(1, max(count, MAP_COLUMNS)))
-        for number, ax in enumerate(axes):
-            ax.set_axis_off()
-            if number < count:
-                ax.imshow(pictures[number], interpolation="nearest")
-                ax.set_title(f"filter {number}", fontsize=7, pad=2)
+        opaque = np.concatenate([pictures, np.ones((*pictures.shape[:3], 1))], axis=3)
+        canvas, corners = mosaic(opaque, count, gap=2, label_space=2)
+        ax.imshow(canvas, interpolation="nearest")
+        _label_tiles(ax, corners, size, [f"filter {n}" for n in range(count)])
         return
-    reach = weight.abs().max().item() or 1.0  # one colour scale for the layer, centred on 0
-    size = weight.shape[2]
-    step = size + 1  # one blank pixel between filters
-    mosaic = np.full((inputs * step - 1, count * step - 1), np.nan)
-    for source in range(inputs):
-        for number in range(count):
-            mosaic[source * step : source * step + size, number * step : number * step + size] = (
-                weight[number, source].numpy()
-            )
-    ax = subfigure.subplots()
-    ax.imshow(mosaic, cmap=DIVERGING, vmin=-reach, vmax=reach, interpolation="nearest")
-    centres = np.arange(max(inputs, count)) * step + (size - 1) / 2
-    ax.set_xticks(centres[:count], [f"#{number}" for number in range(count)], fontsize=7)
-    ax.set_yticks(centres[:inputs], [f"map {source}" for source in range(inputs)], fontsize=7)
+    reach = weight.abs().max().item() or 1.0
+    tiles = weight.transpose(0, 1).reshape(inputs * count, size, size).numpy()
+    canvas, corners = mosaic(tiles, count, gap=1, label_space=0)
+    ax.imshow(canvas, cmap=DIVERGING, vmin=-reach, vmax=reach, interpolation="nearest")
+    ax.set_axis_on()  # tick labels name the columns (filters) and rows (input maps)
+    ax.set_xticks([left + (size - 1) / 2 for _, left in corners[:count]],
+                  [f"#{number}" for number in range(count)], fontsize=7)  # fmt: skip
+    ax.set_yticks([top + (size - 1) / 2 for top, _ in corners[::count]],
+                  [f"map {source}" for source in range(inputs)], fontsize=7)  # fmt: skip
     ax.tick_params(length=0, labeltop=True, labelbottom=False)
     for side in ax.spines.values():
         side.set_visible(False)
+
+
+def _label_tiles(ax: Axes, corners: list[tuple[int, int]], width: int, labels: list[str]) -> None:
+    """Write each label just above its picture of a :func:`mosaic`."""
+    ax.set_axis_off()
+    for (top, left), label in zip(corners, labels, strict=True):
+        ax.text(left + (width - 1) / 2, top - 0.8, label, ha="center", va="bottom", fontsize=7)

@@ -21,7 +21,7 @@ from ..palette import GUIDE, SEQUENTIAL, colour, mark, right_or_wrong, styled
 from .drawing import article, new_figure, picture, show_picture, where_in_image
 from .photo import ALLOWED, PhotoError, network_input, normalize, read_photo
 from .predictions import class_probabilities, grad_cam, top_classes
-from .show import Explorer, hook, show_explorer, show_figure
+from .show import Explorer, hook, number_picker, show_explorer, show_figure
 
 SHOWN_SIZE = 256  # an uploaded photo is drawn at most this many pixels wide or high
 
@@ -129,11 +129,9 @@ def explore_own_photo(
     the explorer goes on working."""
     upload = hook(widgets.FileUpload(accept="image/*", multiple=False,
                                      description="Upload a photo"), "upload")  # fmt: skip
-    choose_image = hook(widgets.IntSlider(value=0, min=0, max=len(data) - 1,
-                                          description="test image", continuous_update=False),
-                        "image")  # fmt: skip
+    image_picker, choose_image = number_picker("test image", len(data), "image")
     message = hook(widgets.Label(ALLOWED), "message")
-    view = hook(widgets.Output(), "view")
+    view = hook(widgets.Output(), "view", "photo")
 
     def test_image_figure(index: int) -> Figure:
         verdict = judge(net, data.images[index], mean, std)
@@ -169,5 +167,5 @@ def explore_own_photo(
     choose_image.observe(show_test_image, names="value")
     static = test_image_figure(0)
     show_figure(view, static)
-    box = widgets.VBox([widgets.HBox([upload, choose_image]), message, view])
+    box = widgets.VBox([widgets.HBox([upload, image_picker]), message, view])
     return show_explorer(hook(box, "own-photo"), static)

@@ -63,7 +63,23 @@ def figure_bundle(figure: Figure) -> tuple[dict[str, Any], dict[str, Any]]:
     return bundle
 
 
-def hook(widget: widgets.Widget, name: str) -> widgets.Widget:
-    """Give ``widget`` the CSS class ``cifar-explorer-<name>``, for browser tests and styles."""
-    widget.add_class(f"{CSS_PREFIX}-{name}")
+def hook(widget: widgets.Widget, *names: str) -> widgets.Widget:
+    """Give ``widget`` the CSS classes ``cifar-explorer-<name>``, for browser tests and styles."""
+    for name in names:
+        widget.add_class(f"{CSS_PREFIX}-{name}")
     return widget
+
+
+def number_picker(
+    description: str, count: int, name: str
+) -> tuple[widgets.HBox, widgets.BoundedIntText]:
+    """A slider and a number box for 0 to ``count - 1``, kept equal: slide to browse, type to
+    jump. Returns both in a row, and the number box to observe. CSS classes:
+    ``cifar-explorer-<name>`` on the number box (an ``<input>``), ``...-<name>-slider``."""
+    slider = widgets.IntSlider(value=0, min=0, max=count - 1, description=description,
+                               continuous_update=False, readout=False)  # fmt: skip
+    number = widgets.BoundedIntText(value=0, min=0, max=count - 1,
+                                    layout=widgets.Layout(width="7em"))  # fmt: skip
+    widgets.link((slider, "max"), (number, "max"))
+    widgets.link((slider, "value"), (number, "value"))
+    return widgets.HBox([hook(slider, f"{name}-slider"), hook(number, name)]), number

@@ -16,7 +16,7 @@ from ..data import REFERENCE_MEAN, REFERENCE_STD, ImageSet
 from ..palette import GUIDE, OKABE_ITO, styled
 from .drawing import article, new_figure, show_picture
 from .photo import normalize
-from .show import Explorer, hook, show_explorer, show_figure
+from .show import Explorer, hook, number_picker, show_explorer, show_figure
 
 CHANNELS = ("red", "green", "blue")
 CHANNEL_COLOURS = (OKABE_ITO["vermilion"], OKABE_ITO["bluish green"], OKABE_ITO["blue"])
@@ -96,10 +96,8 @@ def explore_training_set(
         options=[(f"{label} {name} ({len(by_class[label]):,})", label)
                  for label, name in enumerate(data.classes) if len(by_class[label])],
         value=first, description="class"), "class")  # fmt: skip
-    choose_photo = hook(widgets.IntSlider(value=0, min=0, max=len(by_class[first]) - 1,
-                                          description="photo", continuous_update=False),
-                        "index")  # fmt: skip
-    view = hook(widgets.Output(), "view")
+    photo_picker, choose_photo = number_picker("photo", len(by_class[first]), "index")
+    view = hook(widgets.Output(), "view", "training-photo")
 
     def redraw(_change: object = None) -> None:
         index = int(by_class[choose_class.value][choose_photo.value])
@@ -116,7 +114,7 @@ def explore_training_set(
     choose_photo.observe(redraw, names="value")
     static = training_photo_figure(data, int(by_class[first][0]), mean, std)
     show_figure(view, static)
-    box = widgets.VBox([widgets.HBox([choose_class, choose_photo]), view])
+    box = widgets.VBox([widgets.HBox([choose_class, photo_picker]), view])
     return show_explorer(hook(box, "training-set"), static)
 
 
