@@ -14,7 +14,7 @@ from ..alt_text import describe
 from ..data import ImageSet
 from ..metrics import confusion_matrix
 from ..palette import SEQUENTIAL, WRONG, mark, right_or_wrong, styled
-from .drawing import new_figure, show_picture
+from .drawing import mosaic, new_figure
 from .predictions import pair_indices
 from .show import Explorer, hook, show_explorer, show_figure
 
@@ -73,6 +73,7 @@ def explore_confusion(data: ImageSet, probabilities: torch.Tensor) -> Explorer:
     cells += [widgets.HTML(f"<small>{name}</small>") for name in classes]
     colours = mpl.colormaps[SEQUENTIAL]
     top = max(int(matrix.max()), 1)
+    cell_layout = widgets.Layout(width="auto", height="30px", padding="0")  # one for all 100
     for true, name in enumerate(classes):
         cells.append(widgets.HTML(f"<small>{name}</small>"))
         for predicted in range(len(classes)):
@@ -81,7 +82,7 @@ def explore_confusion(data: ImageSet, probabilities: torch.Tensor) -> Explorer:
             button = widgets.Button(
                 description=f"{mark(True)} {count}" if true == predicted else f"{count}",
                 tooltip=_pair_words(classes, true, predicted, count),
-                layout=widgets.Layout(width="auto", height="30px", padding="0"),
+                layout=cell_layout,
             )
             button.style.button_color = mpl.colors.to_hex(background)
             button.style.text_color = "black" if _light(background) else "white"
@@ -122,16 +123,18 @@ def _draw_pair(
         return f"No test image of class {classes[true]} was predicted {classes[predicted]}."
     shown = chosen[:SHOWN]
     confidence = probabilities[shown, predicted]
-    rows = -(-len(shown) // COLUMNS)
-    axes = np.atleast_2d(figure.subplots(rows, COLUMNS, squeeze=False))
-    for ax in axes.flat:
-        ax.set_axis_off()
-    for slot, (index, sure) in enumerate(zip(shown.tolist(), confidence.tolist(), strict=True)):
-        ax = axes.flat[slot]
-        show_picture(ax, data.images[index], f"{mark(right)} {sure:.0%}", fontsize=9)
-        ax.title.set_color(right_or_wrong(right))
-        ax.text(0.5, -0.04, f"#{index:,}", transform=ax.transAxes, ha="center", va="top",
-                fontsize=7)  # fmt: skip
+    tiles = data.images[shown].permute(0, 2, 3, 1).float().numpy() / 255
+    opaque = np.concatenate([tiles, np.ones((*tiles.shape[:3], 1))], axis=3)
+    canvas, corners = mosaic(opaque, COLUMNS, gap=3, label_space=12)
+    ax = figure.subplots()
+    ax.imshow(canvas, interpolation="nearest")
+    ax.set_axis_off()
+    width = tiles.shape[2]
+    for (top, left), index, sure in zip(corners, shown.tolist(), confidence.tolist(), strict=True):
+        centre = left + (width - 1) / 2
+        ax.text(centre, top - 6.5, f"{mark(right)} {sure:.0%}", ha="center", va="bottom",
+                fontsize=9, color=right_or_wrong(right))  # fmt: skip
+        ax.text(centre, top - 1, f"#{index:,}", ha="center", va="bottom", fontsize=7)
     most = f", the {len(shown)} most confident" if len(chosen) > len(shown) else ""
     figure.suptitle(f"{words}{most} (above each: the network's confidence)", fontsize=10)
     return f"{words}{most}: confidence from {confidence.max():.0%} to {confidence.min():.0%}."
