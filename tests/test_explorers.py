@@ -119,13 +119,23 @@ def test_a_sideways_phone_photo_is_turned_upright():
     [
         (b"", "the file is empty"),
         (b"just some text, not a picture", "notes.txt is not an image"),
+        (b"\0\0\0\x18ftypheic\0\0\0\0mif1heic", "a HEIC photo (an iPhone's own format)"),
         (encoded(colourful(), "PNG")[:-40], "cut off or damaged"),
         (encoded(colourful(), "JPEG")[:200], "cut off or damaged"),
         (png_header_only(8000, 6000), "8000x6000 pixels is more than 40 megapixels"),
         (png_header_only(100_000, 100_000), "too many pixels"),
         (b"\x89PNG" + bytes(21 * 1024 * 1024), "the file is 21.0 MB"),
     ],
-    ids=["empty", "text", "truncated png", "truncated jpeg", "huge", "bomb", "too many bytes"],
+    ids=[
+        "empty",
+        "text",
+        "heic",
+        "truncated png",
+        "truncated jpeg",
+        "huge",
+        "bomb",
+        "too many bytes",
+    ],
 )
 def test_an_unreadable_file_gets_one_line_naming_what_is_allowed(content, reason):
     with pytest.raises(PhotoError) as refused:

@@ -25,6 +25,7 @@ from ..errors import TutorialError, first_line
 MAX_BYTES = 20 * 1024 * 1024  # 20 MB: a large phone photo is 5-10 MB
 MAX_PIXELS = 40_000_000  # 40 megapixels, below Pillow's own guard against decompression bombs
 ALLOWED = "Upload a JPEG, PNG, WebP, GIF, BMP or TIFF photo under 20 MB and 40 megapixels."
+HEIF_BRANDS = {b"heic", b"heix", b"hevc", b"heim", b"heis", b"mif1", b"msf1"}
 ORIENTATION = 0x0112  # the EXIF tag that says which way up a camera was held
 NETWORK_SIZE = 32  # CIFAR-10's photos are 32x32 pixels
 
@@ -70,7 +71,10 @@ def read_photo(content: bytes, name: str = "") -> Photo:
     except PhotoError:
         raise
     except UnidentifiedImageError:
-        raise _refuse(f"{name or 'the file'} is not an image that Pillow can read") from None
+        if content[4:8] == b"ftyp" and content[8:12] in HEIF_BRANDS:
+            raise _refuse("it is a HEIC photo (an iPhone's own format): save it as JPEG") from None
+        raise _refuse(f"{name or 'the file'} is not an image that Pillow can read (another "
+                      "kind of file, or a damaged image)") from None  # fmt: skip
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
         raise _refuse("it would unpack into too many pixels") from None
     except (OSError, SyntaxError, ValueError) as error:  # cut off, or damaged inside
