@@ -72,7 +72,7 @@ EXPECTED = [
     Expected("01_load_and_normalize.ipynb", figures=("image_grid(",)),
     Expected("02_define_a_cnn.ipynb"),
     Expected("03_loss_and_optimizer.ipynb"),
-    Expected("04_train.ipynb", figures=("loss_curve(",), progress_bar=True),
+    Expected("04_train.ipynb", figures=("loss_curve(", "LivePlot("), progress_bar=True),
     Expected(
         "05_test.ipynb",
         figures=("image_grid(", "confusion_heatmap("),
@@ -81,10 +81,18 @@ EXPECTED = [
     Expected("06_gpu.ipynb"),
     Expected(
         "07_faster_and_better.ipynb",
-        figures=("image_grid(", "loss_curve(", "ablation_chart(", "accuracy_vs_time("),
+        figures=(
+            "image_grid(",
+            "LiveTraining(",
+            "loss_curve(",
+            "ablation_chart(",
+            "accuracy_vs_time(",
+        ),
     ),
     Expected(
-        "08_scale_out.ipynb", figures=("axis.barh(",), texts=("the same weights, bit for bit",)
+        "08_scale_out.ipynb",
+        figures=("LivePlot(", "epoch_times_chart("),
+        texts=("the same weights, bit for bit",),
     ),
 ]
 
