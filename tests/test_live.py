@@ -382,20 +382,22 @@ def test_each_rank_writes_a_line_every_half_second_with_its_loss_and_speed(tmp_p
 
     monkeypatch.setenv("TORCHELASTIC_RESTART_COUNT", "1")
     clock, path = FakeClock(), tmp_path / "run.progress.jsonl"
-    ranks = [ProgressLog(path, rank, clock=clock) for rank in (0, 1)]
-    for step in range(8):  # a step every 0.25 s: a line every second step
+    ranks = [ProgressLog(path, rank, steps_per_epoch=7, clock=clock) for rank in (0, 1)]
+    for step in range(9):  # a step every 0.25 s: a line every second step, and as epochs end
         clock.advance(0.25)
         for rank, log in enumerate(ranks):
-            log.step(0, step, torch.tensor(2.0 - 0.1 * step + rank), images=64)
+            log.step(step // 7, step % 7, torch.tensor(2.0 - 0.1 * step + rank), images=64)
     records = read_progress(path)
-    assert [(r["rank"], r["step"]) for r in records] == [
-        (rank, step) for step in (2, 4, 6, 8) for rank in (0, 1)
-    ]
+    assert [(r["rank"], r["epoch"], r["step"]) for r in records] == [
+        (rank, epoch, step) for epoch, step in [(1, 2), (1, 4), (1, 6), (1, 7), (2, 2)]
+        for rank in (0, 1)
+    ]  # fmt: skip
+    assert records[6]["images_per_second"] == pytest.approx(64 / 0.25)  # one step since step 6
     first = records[0]
     assert first["loss"] == pytest.approx((2.0 + 1.9) / 2)  # the mean since the previous line
     assert first["images_per_second"] == pytest.approx(2 * 64 / 0.5)
     assert first["epoch"] == 1 and first["restart"] == 1 and first["time"] == 100.5
-    assert records[-1]["loss"] == pytest.approx((1.4 + 1.3) / 2 + 1)  # rank 1's own loss
+    assert records[-1]["loss"] == pytest.approx((1.3 + 1.2) / 2 + 1)  # rank 1's own loss
 
 
 def test_without_a_file_no_rank_writes_anything(tmp_path):

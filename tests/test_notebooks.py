@@ -24,6 +24,7 @@ from notebook_runs import SAMPLE_TEST, SAMPLE_TRAIN, assert_same_weights, train_
 from cifar_tutorial.checkpoint import load_checkpoint
 from cifar_tutorial.data import CLASSES, load_split
 from cifar_tutorial.distributed import ShardedLoader
+from cifar_tutorial.distributed.progress import read_progress
 from cifar_tutorial.models import Net
 from cifar_tutorial.seeding import seed_everything
 from cifar_tutorial.training import make_optimizer, make_recipe, make_scheduler
@@ -219,6 +220,9 @@ def test_08_trains_on_two_processes_like_one_and_survives_a_crash(collection_run
     assert "Refused the snapshot" in text and "is kept" in text
     assert "one process per CUDA GPU" in text or "one process per GPU" in text
     assert run.tagged_images("report-scaling")
+    progress = read_progress(runs_dir_08(collection_run) / "2x-crashed.progress.jsonl")
+    attempts = {(line["rank"], line["restart"]) for line in progress}  # the live view's lines
+    assert attempts == {(0, 0), (1, 0), (0, 1), (1, 1)}
     assert not collection_run.left_running  # no kernel, worker or torchrun outlived the run
 
 

@@ -1,11 +1,11 @@
 """How far each rank of a torchrun run has got, for notebook 8's live view.
 
 The ranks train in processes of their own, and the notebook only waits for torchrun. So each
-rank appends a line of JSON to one file (``--progress FILE``) every half second: its rank,
-torchrun's restart count, the epoch and step (from 1), its loss and images per second since its
-previous line, and the time. While it waits, the notebook reads the file again now and then and
-redraws rank 0's loss and every rank's speed (:func:`progress_chart`, with
-:class:`~cifar_tutorial.live.LivePlot`)::
+rank appends a line of JSON to one file (``--progress FILE``) every half second and at the end
+of every epoch: its rank, torchrun's restart count, the epoch and step (from 1), its loss and
+images per second since its previous line, and the time. While it waits, the notebook reads the
+file again now and then and redraws rank 0's loss and every rank's speed (:func:`progress_chart`,
+with :class:`~cifar_tutorial.live.LivePlot`)::
 
     with LivePlot(progress_chart, "runs/2x.progress.jsonl") as live:
         run_torchrun(2, [..., "--progress", "runs/2x.progress.jsonl"], while_waiting=live.update)
@@ -30,19 +30,22 @@ PROGRESS_EVERY = 0.5  # seconds between two lines of one rank
 
 class ProgressLog:
     """One rank's lines in the progress file at ``path`` (``None``: writes nothing).
-    Call :meth:`step` after every training step; a line goes out every ``every`` seconds. Each
-    line is appended with one write, so the ranks' lines never mix."""
+    Call :meth:`step` after every training step; a line goes out every ``every`` seconds, and
+    at the end of every epoch of ``steps_per_epoch`` steps. Each line is appended with one
+    write, so the ranks' lines never mix."""
 
     def __init__(
         self,
         path: str | os.PathLike | None,
         rank: int,
         *,
+        steps_per_epoch: int | None = None,
         every: float = PROGRESS_EVERY,
         clock: Callable[[], float] = time.time,  # the same on every process of the machine
     ) -> None:
         self.path = None if path is None else Path(path).expanduser()
-        self.rank, self.every, self.clock = rank, every, clock
+        self.rank, self.steps_per_epoch = rank, steps_per_epoch
+        self.every, self.clock = every, clock
         self.restart = int(os.environ.get("TORCHELASTIC_RESTART_COUNT", 0))
         self.since = clock()
         self.loss_sum: torch.Tensor | None = None
@@ -58,8 +61,8 @@ class ProgressLog:
         self.steps += 1
         self.images += images
         now = self.clock()
-        if now - self.since >= self.every:
-            speed = self.images / (now - self.since)
+        if now - self.since >= self.every or step + 1 == self.steps_per_epoch:
+            speed = self.images / max(now - self.since, 1e-6)
             record = {"rank": self.rank, "restart": self.restart, "epoch": epoch + 1,
                       "step": step + 1, "loss": self.loss_sum.item() / self.steps,
                       "images_per_second": speed, "time": now}  # fmt: skip

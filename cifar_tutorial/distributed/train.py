@@ -139,7 +139,7 @@ def train(args: argparse.Namespace, device: torch.device) -> dict[str, Any]:
         say(f"resumed from {pretty_path(snapshot_path)}: {start_epoch} of {recipe.epochs} "
             f"epochs done (restart {restart})")  # fmt: skip
     crash_at = parse_crash_at(args.crash_at)
-    progress = ProgressLog(args.progress, rank)  # with --progress only
+    progress = ProgressLog(args.progress, rank, steps_per_epoch=len(loader))  # --progress only
 
     for epoch in range(start_epoch, recipe.epochs):
         loader.set_epoch(epoch)  # this epoch's order and flips, the same on every rank
@@ -156,7 +156,7 @@ def train(args: argparse.Namespace, device: torch.device) -> dict[str, Any]:
             optimizer.step()  # 5. the same step on every rank: the copies stay identical
             scheduler.step()
             loss_sum += loss.detach()
-            progress.step(epoch, step, loss, len(labels))  # a line every half second
+            progress.step(epoch, step, loss, len(labels))  # now and then, a line in a file
         mean_loss = average_over_ranks(loss_sum / len(loader))
         seconds = slowest_rank(time.perf_counter() - started)  # an epoch ends for all at once
         if not math.isfinite(mean_loss):
