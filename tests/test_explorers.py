@@ -358,7 +358,8 @@ def test_own_photo_explorer_reads_uploads_and_keeps_working_after_a_bad_one(net,
 
     upload.value = uploaded(encoded(colourful((64, 48)), "PNG"), "garden.png")
     photo, photo_alt = shown(view)
-    assert message.value == "Read garden.png: 64x48 pixels."
+    assert message.value.startswith("Read garden.png: 64x48 pixels. The network says: ")
+    assert message.value.count("%") == 3 and "Grad-CAM" in message.value
     assert photo != test_image and photo_alt.startswith("Your photo garden.png, its centre")
     assert upload.value == ()  # emptied, so that the same file can be sent again
 

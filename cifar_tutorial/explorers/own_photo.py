@@ -54,6 +54,12 @@ def judge(
     return Verdict(pixels, probabilities, heat)
 
 
+def top_three_line(verdict: Verdict, classes: Sequence[str]) -> str:
+    """One line for the message under the controls: the three likeliest classes."""
+    top = ", ".join(f"{name} {p:.0%}" for name, p in top_classes(verdict.probabilities, 3, classes))
+    return f"The network says: {top}; Grad-CAM below shows where it looked."
+
+
 def verdict_figure(
     verdict: Verdict,
     source: str,
@@ -139,8 +145,11 @@ def explore_own_photo(
                               true_label=int(data.labels[index]))  # fmt: skip
 
     def show_test_image(_change: object = None) -> None:
-        message.value = f"Test image {choose_image.value:,}; or upload a photo of your own."
-        show_figure(view, test_image_figure(choose_image.value))
+        index = choose_image.value
+        verdict = judge(net, data.images[index], mean, std)
+        message.value = f"Test image {index:,}: {top_three_line(verdict, data.classes)}"
+        show_figure(view, verdict_figure(verdict, f"Test image {index:,}", classes=data.classes,
+                                         true_label=int(data.labels[index])))  # fmt: skip
 
     def read_upload(change: dict) -> None:
         if not change["new"]:  # emptied below, after reading
@@ -158,7 +167,7 @@ def explore_own_photo(
         except Exception as error:  # a photo can fail in ways no one listed: say so, go on
             message.value = f"Not read: {first_line(error)}. {ALLOWED}"
         else:
-            message.value = photo.summary()
+            message.value = f"{photo.summary()} {top_three_line(verdict, data.classes)}"
             show_figure(view, figure)
         finally:
             upload.value = ()  # so that the same file can be uploaded again
