@@ -126,3 +126,29 @@ def test_notebook_timings_are_read_from_a_run_summary():
 def test_unknown_variant_is_refused_naming_the_allowed_ones(tmp_path):
     with pytest.raises(SystemExit, match="'d' is not one of a, b, c"):
         bench.main(["--variants", "a,d", "--out", str(tmp_path)])
+
+
+def test_the_live_view_benchmark_times_04_and_07_with_and_without_it(tmp_path, capsys):
+    from benchmarks import live_view
+
+    out = tmp_path / "live_view.json"
+    argv = ["--limit", "256", "--repeats", "2", "--epochs-04", "1", "--epochs-07", "1",
+            "--json", str(out)]  # fmt: skip
+    assert live_view.main(argv) == 0
+    report = json.loads(out.read_text())
+    for notebook in ("04", "07"):
+        runs = report["runs"][notebook]
+        assert [run["live"] for run in runs] == [False, True, True, False]  # in turns
+        assert all(run["train_seconds"] > 0 for run in runs)
+        assert all(run["last_draw_seconds"] > 0 for run in runs if run["live"])  # after training
+        summary = report["summary"][notebook]
+        pairs = [runs[1]["train_seconds"] / runs[0]["train_seconds"] - 1,
+                 runs[2]["train_seconds"] / runs[3]["train_seconds"] - 1]  # fmt: skip
+        assert summary["overheads"] == pytest.approx(pairs)
+        assert summary["overhead"] == pytest.approx(sum(pairs) / 2)  # the median of two
+    assert report["recipe_07"]["widths"] == [16, 32, 64] and report["epochs_04"] == 1
+    printed = capsys.readouterr().out
+    assert "native bfloat16: " in printed and "AMX: " in printed and report["cpu"] in printed
+    table = printed[printed.index("notebook ") :].splitlines()
+    assert [row.split()[0] for row in table[1:]] == ["04", "07"]
+    assert table[1].split()[3] == f"{report['summary']['04']['overhead']:+.1%}"
