@@ -29,7 +29,7 @@ from .validation import check_float
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
-FIRST_DRAW_SECONDS = 0.2  # before the first draw, its length is guessed (a loss curve's, here)
+FIRST_DRAW_SECONDS = 0.1  # before the first draw, its length is guessed (a loss curve's, here)
 WAITING = "The figure appears here while the loop runs, and is redrawn in place."
 NOTEBOOK = "notebook"  # output="notebook": the running notebook's cell, if there is one
 
