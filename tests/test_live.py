@@ -334,13 +334,14 @@ def test_the_live_test_uses_a_spread_of_test_images_and_goes_back_to_training(sa
 
     recipe = make_recipe("cpu", **MODERN_TINY)
     net = build_net(recipe, torch.device("cpu"))
-    view = LiveTraining(net, sample[1], recipe, "cpu", started=0.0, output=None, test_images=50)
-    assert len(view.sample) == 50 and view.sample.class_counts() == dict.fromkeys(
-        view.sample.classes, 5
-    )
+    view = LiveTraining(net, sample[1], recipe, "cpu", started=0.0, output=FakeOutput(),
+                        test_images=50)  # fmt: skip
+    assert len(view.sample) == 50
+    assert view.sample.class_counts() == dict.fromkeys(view.sample.classes, 5)
     assert 0 <= view.test_accuracy() <= 1 and net.training
-    view.update([torch.tensor(2.3)])  # no output: nothing noted, nothing drawn
-    assert view.seconds == [] and view.plot.draws == 0
+    unseen = LiveTraining(net, sample[1], recipe, "cpu", started=0.0, output=None)
+    unseen.update([torch.tensor(2.3)])  # no output: nothing noted, tested or drawn
+    assert unseen.sample is None and unseen.seconds == [] and unseen.plot.draws == 0
 
 
 def test_the_figure_against_time_marks_the_budget_in_palette_colours():

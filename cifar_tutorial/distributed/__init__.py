@@ -2,7 +2,8 @@
 ``train`` is the script torchrun launches (read it top to bottom); ``launch`` starts it, with the
 checks that turn torchrun's failures into one line; ``data`` gives each process its share of every
 batch; ``snapshot`` keeps the state a restarted run resumes from; ``allreduce`` shows the one
-operation behind it all."""
+operation behind it all; ``progress`` lets the notebook watch the ranks while they train, and
+``figures`` draws them and the time per epoch."""
 
 from .allreduce import all_reduce_demo
 from .data import ShardedLoader, check_share

@@ -8,6 +8,7 @@ Read it top to bottom, one job per module:
 * :mod:`~cifar_tutorial.modern.muon` - Muon for the convolution filters;
 * :mod:`~cifar_tutorial.modern.budget` - fitting the steps into the minutes there are;
 * :mod:`~cifar_tutorial.modern.train` - the training loop and its optimizer tricks;
+* :mod:`~cifar_tutorial.modern.progress` - the live view: loss and test accuracy against the clock;
 * :mod:`~cifar_tutorial.modern.evaluate` - testing with test-time augmentation;
 * :mod:`~cifar_tutorial.modern.recipe` - all settings, named presets, ``run`` and the ablations.
 """

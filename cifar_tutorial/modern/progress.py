@@ -44,13 +44,13 @@ class LiveTraining:
         test_images: int = LIVE_TEST_IMAGES,
     ) -> None:
         self.net, self.recipe, self.device = net, recipe, torch.device(device)
-        have_tests = test_set is not None and len(test_set) > 0
-        self.sample = test_set.spread(test_images) if have_tests else None
         self.started, self.clock = started, clock
         self.seconds: list[float] = []  # when each step ended
         self.losses: list[float] = []  # each step's loss, as far as drawn
         self.accuracies: list[tuple[float, float]] = []  # (seconds, test accuracy)
         self.plot = LivePlot(self.figure, clock=clock, output=output)
+        have_tests = test_set is not None and len(test_set) > 0 and self.plot.active
+        self.sample = test_set.spread(test_images) if have_tests else None
 
     def update(self, losses: Sequence[torch.Tensor]) -> None:
         """After each step, with every step's loss so far: note the time, redraw if it is due."""
