@@ -78,6 +78,7 @@ READ_THE_COLLECTION_RUN = ("test_notebooks.py", "test_cli_collection.py", "test_
 GROUP_ORDER = ("collection-run", "tests/test_nbgrader.py", "nbval",
                "tests/test_nbgrader_validate.py", "tests/test_bundle.py",
                "tests/test_notebook_parameters.py", "tests/test_browser.py",
+               "tests/test_browser_live.py",
                "tests/test_benchmarks.py", "tests/test_site.py", "tests/test_cli.py",
                "tests/test_budget.py", "tests/test_browser_exercises.py",
                "tests/test_distributed_runs.py", "tests/test_modern.py")  # fmt: skip
