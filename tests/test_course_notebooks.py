@@ -101,7 +101,12 @@ def test_report_images_come_from_cells_tagged_report():
     drawn["outputs"] = [png]
     untagged = code("plot()")
     untagged["outputs"] = [png]
-    assert reader.report_images(notebook(drawn, untagged)) == [("report-loss-curve", "iVBORw==")]
+    described = code("plot()", tags=["report-confusion-matrix"])
+    described["outputs"] = [{**png, "metadata": {"image/png": {"alt": "Confusion matrix: 61%"}}}]
+    assert reader.report_images(notebook(drawn, untagged, described)) == [
+        ("report-loss-curve", "iVBORw==", None),
+        ("report-confusion-matrix", "iVBORw==", "Confusion matrix: 61%"),
+    ]
 
 
 def test_the_committed_collection_reads_whole():

@@ -137,15 +137,17 @@ def plain_title(heading_line: str) -> str:
     return match["title"] if match else heading_line.strip()
 
 
-def report_images(notebook: dict[str, Any]) -> list[tuple[str, str]]:
-    """``(tag, base64 PNG)`` for each image drawn by a cell tagged ``report-*``."""
+def report_images(notebook: dict[str, Any]) -> list[tuple[str, str, str | None]]:
+    """``(tag, base64 PNG, alt text or None)`` for each image drawn by a cell tagged
+    ``report-*`` (the alt text from the output's metadata, as ``alt_text.describe`` puts it)."""
     found = []
     for cell in notebook.get("cells", []):
         tags = [tag for tag in cell_tags(cell) if tag.startswith(REPORT_TAG_PREFIX)]
         for output in cell.get("outputs", []) if tags else []:
             png = output.get("data", {}).get("image/png")
             if png:
-                found.append((tags[0], source_text(png).replace("\n", "")))
+                alt = output.get("metadata", {}).get("image/png", {}).get("alt")
+                found.append((tags[0], source_text(png).replace("\n", ""), alt or None))
     return found
 
 

@@ -43,18 +43,18 @@ def figure_caption(notebook: str, tag: str) -> str:
     return f"{tag.removeprefix(REPORT_TAG_PREFIX).replace('-', ' ')} ({notebook})"
 
 
-def figures_from_notebook(path: Path) -> list[tuple[str, str]]:
-    """``(tag, base64 PNG)`` for each report figure of an executed notebook (none when the
-    notebook did not get as far as being written)."""
+def figures_from_notebook(path: Path) -> list[tuple[str, str, str | None]]:
+    """``(tag, base64 PNG, alt text)`` for each report figure of an executed notebook (none
+    when the notebook did not get as far as being written)."""
     return report_images(read_notebook(path)) if path.is_file() else []
 
 
 def collect_figures(folder: Path, summary: dict[str, Any]) -> list[ReportFigure]:
     """Every report figure of the run's notebooks, then those redrawn from the metrics."""
     figures = [
-        ReportFigure(entry["notebook"], tag, png, figure_caption(entry["notebook"], tag))
+        ReportFigure(entry["notebook"], tag, png, alt or figure_caption(entry["notebook"], tag))
         for entry in summary["notebooks"]
-        for tag, png in figures_from_notebook(folder / f"{entry['notebook']}.ipynb")
+        for tag, png, alt in figures_from_notebook(folder / f"{entry['notebook']}.ipynb")
     ]
     return figures + redrawn_figures(summary, {figure.tag for figure in figures})
 
