@@ -14,6 +14,7 @@ import re
 from pathlib import Path
 
 import pytest
+from figure_outputs import explorer_count, figure_problems
 
 NOTEBOOKS = Path(__file__).resolve().parents[1] / "notebooks"
 EXERCISES = NOTEBOOKS.parent / "exercises"
@@ -157,6 +158,15 @@ def test_pictures_are_present(name):
     for tag in REPORT_TAGS.get(name, []):
         tagged = [cell for cell in code_cells(notebook) if tag in tags(cell)]
         assert len(tagged) == 1 and id(tagged[0]) in images, tag
+
+
+EXPLORERS = {"01": 1, "02": 1, "05": 2}  # browse, layers; confusion matrix and your own photo
+
+
+def test_figures_have_alt_text_one_live_view_and_explorers_as_figures(name):
+    notebook = load(name)
+    assert not figure_problems(notebook, name, committed=True)
+    assert explorer_count(notebook) == EXPLORERS.get(name[:2], 0)
 
 
 def test_lesson_has_title_recap_and_things_to_try(name):

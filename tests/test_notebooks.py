@@ -19,6 +19,7 @@ import pytest
 import torch
 from collection_run import COLLECTION, EXPECTED, SEED, CollectionRun, Run
 from exercise_cells import check_feedback
+from figure_outputs import figure_problems
 from notebook_runs import SAMPLE_TEST, SAMPLE_TRAIN, assert_same_weights, train_like_notebook_04
 
 from cifar_tutorial.checkpoint import load_checkpoint
@@ -51,6 +52,14 @@ def test_every_notebook_ran_and_every_exercise_check_said_right(collection_run, 
     feedback = check_feedback(collection_run.run(path.stem).notebook)
     for line in feedback:
         assert line.startswith("Right! "), f"{path.name}: an exercise's check said {line!r}"
+
+
+@pytest.mark.parametrize("path", COLLECTION, ids=lambda path: path.stem[:2])
+def test_figures_have_alt_text_one_live_view_and_explorers_as_figures(collection_run, path):
+    """papermill's saved notebook: each figure with alt text, each live view one figure (its
+    updates replaced it in place), each explorer one output with its static figure."""
+    notebook = collection_run.run(path.stem).notebook
+    assert not figure_problems(notebook, path.name, committed=False)
 
 
 @pytest.mark.parametrize("expected", EXPECTED, ids=lambda e: e.name[:2])
