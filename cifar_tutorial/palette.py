@@ -46,6 +46,7 @@ RIGHT, WRONG = OKABE_ITO["bluish green"], OKABE_ITO["vermilion"]
 RIGHT_MARK, WRONG_MARK = "\u2714", "\u2717"  # ✔ and ✗, as the checks print
 GUIDE = "#666666"  # reference lines (chance, epoch boundaries): grey, readable on white
 SEQUENTIAL, DIVERGING = "cividis", "PuOr"
+GREYSCALE = "gray"  # a photo drawn in shades of grey (under a heat map), not values
 STYLE = {
     "axes.prop_cycle": cycler(color=PALETTE),
     "image.cmap": SEQUENTIAL,
@@ -53,6 +54,7 @@ STYLE = {
     "savefig.facecolor": "white",
     "savefig.transparent": False,
     "axes.facecolor": "white",
+    "legend.edgecolor": GUIDE,
 }
 
 

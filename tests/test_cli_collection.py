@@ -122,7 +122,7 @@ def test_report_is_self_contained_with_numbers_and_pictures(smoke_run):
     assert report.count('src="data:image/png;base64,') >= 3
     assert not re.search(r'(src|href)="(?!data:)', report)  # nothing loaded from elsewhere
     alts = re.findall(r'<img [^>]*alt="([^"]*)"', report)  # each figure's own alt text
-    assert any(alt.startswith("Training loss from ") for alt in alts), alts
+    assert any(alt.startswith("Training loss") and " from 2." in alt for alt in alts), alts
     assert any(alt.startswith("Confusion matrix of ") for alt in alts), alts
 
 

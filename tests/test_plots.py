@@ -29,12 +29,17 @@ from torchvision.transforms.functional import to_pil_image
 
 from cifar_tutorial import palette, plots
 from cifar_tutorial.alt_text import ALT, alt_of, png_bytes
-from cifar_tutorial.data import CLASSES, load_split, reference_transform
+from cifar_tutorial.data import CLASSES, ImageSet, load_split, reference_transform
+from cifar_tutorial.distributed import figures as rank_figures
+from cifar_tutorial.explorers import confusion, layers, own_photo, training_set
+from cifar_tutorial.explorers.weights import trained_or_fresh
+from cifar_tutorial.models import Net
 from cifar_tutorial.modern import report
 
-DRAWING_MODULES = (plots, report)  # the lesson layer's figures (the explorers test their own)
+# every module of the lesson layer that draws a figure for learners
+DRAWING_MODULES = (plots, report, rank_figures, confusion, layers, own_photo, training_set)
 ALLOWED_COLOURS = {c.lower() for c in [*palette.PALETTE, palette.GUIDE, "#000000", "#ffffff"]}
-COLOUR_MAPS = {palette.SEQUENTIAL, palette.DIVERGING}
+COLOUR_MAPS = {palette.SEQUENTIAL, palette.DIVERGING, palette.GREYSCALE}
 
 
 @pytest.fixture(scope="module")
@@ -96,6 +101,43 @@ ABLATION = report.ablation_rows(
     EVERYTHING, {"whitening": SimpleNamespace(accuracy=0.912, seconds=41.0)}
 )
 CURVES = {"modern": [(5, 0.6), (45, 0.94)], "classic": [(60, 0.5)]}
+RANKS = [{"rank": rank, "restart": int(second > 4), "epoch": 1, "step": second,
+          "loss": 2.3 - 0.1 * second, "time": 1000.0 + second,
+          "images_per_second": 500.0 - 50 * rank}
+         for second in range(7) for rank in (0, 1)]  # fmt: skip
+
+
+def _sample_test_set():
+    """The sample's test split, its first 40 images (four classes), and made-up probabilities:
+    every fifth image taken for the next class."""
+    test = load_split("sample", "test")
+    spread = torch.arange(40) * (len(test.labels) // 40)
+    data = ImageSet(test.images[spread], test.labels[spread], "test", "40 sample photos")
+    probabilities = torch.full((40, 10), 0.02)
+    guesses = data.labels.clone()
+    guesses[::5] = (guesses[::5] + 1) % 10
+    probabilities[torch.arange(40), guesses] = 0.82
+    return data, probabilities
+
+
+def _explorer(name: str):
+    data, probabilities = _sample_test_set()
+    torch.manual_seed(0)
+    net = Net().eval()
+    if name == "pair":
+        true = int(data.labels[0])
+        return confusion.pair_figure(data, probabilities, true, (true + 1) % 10)
+    if name == "confusion":
+        return confusion.confusion_figure(data, probabilities)
+    if name == "layer":
+        weights = trained_or_fresh("no such checkpoint.pth", fresh=net)
+        return layers.layer_figure(data, 0, weights, "conv2")
+    if name == "verdict":
+        verdict = own_photo.judge(net, data.images[0])
+        return own_photo.verdict_figure(verdict, "Test image 0", classes=data.classes,
+                                        true_label=int(data.labels[0]))  # fmt: skip
+    return training_set.training_photo_figure(data, 3)
+
 
 CASES = {
     "cifar_tutorial.plots.image_grid": Case(
@@ -132,6 +174,26 @@ CASES = {
     ),
     "cifar_tutorial.modern.report.ablation_chart": Case(
         lambda _: report.ablation_chart(ABLATION), "-2.80"
+    ),
+    "cifar_tutorial.distributed.figures.rank_progress": Case(
+        lambda _: rank_figures.rank_progress(RANKS), "2.30"
+    ),
+    "cifar_tutorial.distributed.figures.epoch_times_chart": Case(
+        lambda _: rank_figures.epoch_times_chart(
+            [("1 process", 22.2, 1), ("2", 18.5, 2)], title="Time per epoch"
+        ),  # fmt: skip
+        "18.5 s",
+    ),
+    "cifar_tutorial.explorers.confusion.pair_figure": Case(
+        lambda _: _explorer("pair"), "82%", (palette.WRONG_MARK,)
+    ),
+    "cifar_tutorial.explorers.confusion.confusion_figure": Case(
+        lambda _: _explorer("confusion"), "40", (palette.RIGHT_MARK,)
+    ),
+    "cifar_tutorial.explorers.layers.layer_figure": Case(lambda _: _explorer("layer"), "16"),
+    "cifar_tutorial.explorers.own_photo.verdict_figure": Case(lambda _: _explorer("verdict"), "%"),
+    "cifar_tutorial.explorers.training_set.training_photo_figure": Case(
+        lambda _: _explorer("training photo"), "255"
     ),
 }
 

@@ -17,7 +17,7 @@ from PIL import Image
 from ..alt_text import describe
 from ..data import REFERENCE_MEAN, REFERENCE_STD, ImageSet
 from ..errors import first_line
-from ..palette import GUIDE, SEQUENTIAL, colour, mark, right_or_wrong, styled
+from ..palette import GREYSCALE, GUIDE, SEQUENTIAL, colour, mark, right_or_wrong, styled
 from .drawing import article, new_figure, picture, show_picture, where_in_image
 from .photo import ALLOWED, PhotoError, network_input, normalize, read_photo
 from .predictions import class_probabilities, grad_cam, top_classes
@@ -86,7 +86,7 @@ def verdict_figure(
         show_picture(seen, verdict.pixels, "as the network sees it:\ncentre square, 32x32 pixels"
                      if photo is not None else f"{source}\n32x32 pixels")  # fmt: skip
         grey = picture(verdict.pixels).astype(float).mean(axis=2)
-        cam.imshow(grey, cmap="gray", interpolation="nearest")
+        cam.imshow(grey, cmap=GREYSCALE, interpolation="nearest")
         cam.imshow(verdict.heat.numpy(), cmap=SEQUENTIAL, alpha=0.6, vmin=0, vmax=1)
         cam.set_title(f"Grad-CAM for {likeliest}:\nbright where it looked", fontsize=9)
         cam.set_axis_off()
