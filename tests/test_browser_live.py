@@ -32,6 +32,7 @@ from collection_run import EXPECTED
 from papermill.iorw import load_notebook_node
 from papermill.parameterize import parameterize_notebook
 from PIL import Image
+from playwright.sync_api import Error as PlaywrightError
 from test_browser import (  # noqa: F401 - fixtures reused as they are: browser_tmp, chromium
     _COUNT_EXECUTIONS,
     _STATE,
@@ -112,10 +113,21 @@ def _save(name: str, png: bytes) -> Path:
     return path
 
 
+def _picture(locator) -> bytes:
+    """A screenshot of one element; again if a redraw replaced the element meanwhile."""
+    for _ in range(10):
+        try:
+            return locator.screenshot()
+        except PlaywrightError as error:  # the live view swaps its <img> on every redraw
+            if "not attached" not in str(error):
+                raise
+    return locator.screenshot()
+
+
 def _shot(locator, name: str) -> bytes:
     """A screenshot of one element, saved as ``name``.png."""
     locator.scroll_into_view_if_needed()
-    png = locator.screenshot()
+    png = _picture(locator)
     _save(name, png)
     return png
 
@@ -135,10 +147,10 @@ def _until_changed(locator, before: bytes, name: str) -> tuple[bytes, float]:
     """Screenshots of ``locator`` until it differs from ``before`` (or ``WAIT_S`` passes)."""
     deadline = time.monotonic() + WAIT_S
     while True:
-        after = locator.screenshot()
+        after = _picture(locator)
         if _changed_share(before, after) > 0.002 or time.monotonic() > deadline:
             time.sleep(1.0)  # let the redraw finish
-            after = locator.screenshot()
+            after = _picture(locator)
             _save(name, after)
             return after, _changed_share(before, after)
         time.sleep(0.25)
@@ -221,14 +233,14 @@ def test_05_explorers_answer_clicks_and_uploads(page, live_lab: LabServer) -> No
     assert mistakes, f"no mistake in the confusion matrix: {counts}"
     mistake = mistakes[0]
     pair = page.locator(PAIR_VIEW).first
-    before_click = pair.screenshot()  # the most frequent mix-up
+    before_click = _picture(pair)  # the most frequent mix-up
     cells.nth(mistake).click()
     _, pair_share = _until_changed(pair, before_click, "explorer-05-confusion-cell")
     pair_text = page.locator(PAIR_MESSAGE).first.inner_text()
 
     # your own photo: a PNG gets a prediction and a Grad-CAM map
     photo = page.locator(PHOTO_VIEW).first
-    before = photo.screenshot()
+    before = _picture(photo)
     _upload(page, "my_photo.png", _png_photo(), "image/png")
     _, photo_share = _until_changed(photo, before, "explorer-05-upload")
     shown = page.locator(MESSAGE).first.inner_text()
@@ -242,7 +254,7 @@ def test_05_explorers_answer_clicks_and_uploads(page, live_lab: LabServer) -> No
     )
     message = page.locator(MESSAGE).first.inner_text().strip()
     _shot(page.locator(MESSAGE).first, "explorer-05-bad-upload")
-    after_bad = photo.screenshot()
+    after_bad = _picture(photo)
     _upload(page, "another_photo.png", _png_photo(square=(240, 240, 240)), "image/png")
     page.wait_for_function(
         "(s) => !/Not read/.test(document.querySelector(s)?.textContent || '')",
