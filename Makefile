@@ -1,7 +1,9 @@
 # Two commands do everything on a fresh machine:
 #   make run    execute the notebooks with papermill into runs/<time>-<name>/ with a report
 #   make test   the whole test suite (lint, unit tests, notebooks, command line, browser)
-# Both create .venv on first use and reuse it afterwards (again after pyproject.toml changes).
+# Both create .venv on first use, with exactly the versions of requirements.lock (the ones the
+# tests passed with), and reuse it afterwards (again after requirements.lock or pyproject.toml
+# changes).
 #   make lab    JupyterLab on the course: notebooks/ (complete) and exercises/ (to fill in)
 #               (LAB_ARGS="--no-browser --port 8889" to pass options)
 #   make exercises   regenerate the student edition exercises/ from notebooks/
@@ -11,6 +13,9 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+# every package and version of the tested environment, made from pyproject.toml by uv (its header
+# has the command); pyproject.toml keeps the ranges for installs into other environments
+LOCK := requirements.lock
 PROFILE ?= full
 RUN_ARGS ?=
 PYTEST_ARGS ?=
@@ -27,10 +32,11 @@ LINTED := $(wildcard conftest.py cifar_tutorial tests benchmarks scripts noteboo
 
 .PHONY: run test lint lab bench notebooks exercises site clean-venv
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml $(LOCK)
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e ".[test,site,grade]"
+	$(BIN)/python -m pip install --quiet -r $(LOCK)
+	$(BIN)/python -m pip install --quiet --no-deps -e .
 	touch $(STAMP)
 
 run: $(STAMP)

@@ -15,7 +15,9 @@ REPO = Path(__file__).resolve().parents[1]
 CONDA_NAMES = {"torch": "pytorch", "matplotlib": "matplotlib-base"}  # PyPI name -> conda-forge
 PIP_ONLY = {"playwright"}  # left to the pip section of environment.yml
 EXTRAS = ("test", "site", "grade")  # what make and environment.yml install with the package
-PIP_INSTALL = 'pip install --quiet -e ".[test,site,grade]"'
+LOCK = "requirements.lock"  # the versions make installs (tests/test_lock.py checks it)
+PIP_INSTALL = f"pip install --quiet -r {LOCK}"
+PIP_INSTALL_PACKAGE = "pip install --quiet --no-deps -e ."
 
 
 def requirement_names(requirements: list[str]) -> set[str]:
@@ -44,8 +46,11 @@ def test_environment_yml_uses_conda_forge_and_installs_the_package_editable(pypr
 
 @pytest.mark.skipif(shutil.which("make") is None, reason="make is not installed")
 @pytest.mark.parametrize("target", ["run", "test", "lab", "exercises"])
-def test_make_creates_the_venv_once_and_again_when_pyproject_changes(tmp_path, target):
-    for name in ("Makefile", "pyproject.toml"):
+@pytest.mark.parametrize("changed", ["pyproject.toml", LOCK])
+def test_make_creates_the_venv_from_the_lock_once_and_again_when_it_changes(
+    tmp_path, target, changed
+):
+    for name in ("Makefile", "pyproject.toml", LOCK):
         shutil.copy2(REPO / name, tmp_path / name)
 
     def planned() -> str:  # what make would run, without running it
@@ -53,13 +58,17 @@ def test_make_creates_the_venv_once_and_again_when_pyproject_changes(tmp_path, t
         assert done.returncode == 0, done.stderr
         return done.stdout
 
-    assert "-m venv .venv" in planned() and PIP_INSTALL in planned()
+    plan = planned()
+    assert "-m venv .venv" in plan and PIP_INSTALL in plan and PIP_INSTALL_PACKAGE in plan
+    assert plan.index(PIP_INSTALL) < plan.index(PIP_INSTALL_PACKAGE)  # the lock's versions first
     stamp = tmp_path / ".venv" / ".installed"
     stamp.parent.mkdir()
     stamp.touch()
-    os.utime(tmp_path / "pyproject.toml", (1, 1))  # the venv is newer than pyproject.toml
+    os.utime(stamp, (2, 2))
+    for name in ("pyproject.toml", LOCK):
+        os.utime(tmp_path / name, (1, 1))  # the venv is newer than both
     assert "pip install" not in planned()
-    os.utime(stamp, (0, 0))  # pyproject.toml changed since the venv was made
+    os.utime(tmp_path / changed, (3, 3))  # changed since the venv was made
     assert PIP_INSTALL in planned()
 
 
