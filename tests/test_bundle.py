@@ -55,6 +55,67 @@ def test_requirements_come_from_the_wheel_without_extras_and_torch_on_request(tm
     assert bundle.requirement_name("torchvision>=0.19") == "torchvision"
 
 
+def fake_pip(calls: list[tuple[str, ...]], fail_download: str = ""):
+    """A stand-in for :func:`bundle.pip` that records its arguments; ``wheel`` writes the
+    project's wheel (its dependencies: torch and numpy), ``download`` fails on request."""
+    from zipfile import ZipFile
+
+    def pip(*args: str, cwd=None) -> None:
+        calls.append(args)
+        if args[0] == "wheel":
+            folder = Path(args[args.index("--wheel-dir") + 1])
+            with ZipFile(folder / "cifar_tutorial-0.1.0-py3-none-any.whl", "w") as wheel:
+                wheel.writestr("cifar_tutorial-0.1.0.dist-info/METADATA",
+                               "Name: cifar-tutorial\nRequires-Dist: torch>=2.4\n"
+                               "Requires-Dist: numpy>=1.24\n")  # fmt: skip
+        elif fail_download:
+            raise bundle.TutorialError(f"pip download failed: {fail_download}")
+
+    return pip
+
+
+def test_the_kit_downloads_the_versions_of_the_lock_and_holds_a_copy(tmp_path, monkeypatch):
+    source = tmp_path / "repo"
+    source.mkdir()
+    (source / bundle.LOCK).write_text("numpy==2.3.5\ntorch==2.14.1\n")
+    calls: list[tuple[str, ...]] = []
+    monkeypatch.setattr(bundle, "pip", fake_pip(calls))
+    options = dict(platforms=[], python_version=None, torch_cpu=True, without_torch=False,
+                   find_links=[], no_index=False)  # fmt: skip
+    kit = bundle.Kit(tmp_path / "kit")
+    bundle.download_wheels(kit, source, **options)
+    downloads = [call for call in calls if call[0] == "download"]
+    assert [call[-1] for call in downloads] == ["torch>=2.4", "numpy>=1.24"]  # CPU torch first
+    for call in downloads:
+        assert call[call.index("--constraint") + 1] == str(source / bundle.LOCK)
+    dependencies = downloads[-1]  # what needs torch takes the CPU-only one just downloaded
+    assert dependencies[dependencies.index("--find-links") + 1] == str(kit.folder / "wheels")
+    assert (kit.folder / bundle.LOCK).read_text() == (source / bundle.LOCK).read_text()
+    assert "the ones the course's tests passed with" in kit.notes[0]
+
+    calls.clear()
+    unlocked = bundle.Kit(tmp_path / "unlocked")
+    bundle.download_wheels(unlocked, source, **options, unlocked=True)
+    assert calls and not any("--constraint" in call for call in calls)
+    assert not (unlocked.folder / bundle.LOCK).exists()
+
+    (source / bundle.LOCK).unlink()  # a repository without a lock: the newest versions
+    bundle.download_wheels(bundle.Kit(tmp_path / "no-lock"), source, **options)
+    assert not any("--constraint" in call for call in calls)
+
+
+def test_a_locked_version_without_wheels_says_how_to_do_without_the_lock(tmp_path, monkeypatch):
+    source = tmp_path / "repo"
+    source.mkdir()
+    (source / bundle.LOCK).write_text("torch==2.14.1\n")
+    missing = "No matching distribution found for torch==2.14.1"
+    monkeypatch.setattr(bundle, "pip", fake_pip([], fail_download=missing))
+    with pytest.raises(bundle.TutorialError, match=f"{missing}.*--unlocked takes the newest"):
+        bundle.download_wheels(bundle.Kit(tmp_path / "kit"), source, platforms=["win_amd64"],
+                               python_version="3.12", torch_cpu=False, without_torch=False,
+                               find_links=[], no_index=False)  # fmt: skip
+
+
 def test_a_kit_without_wheels_has_data_checksums_course_scripts_and_readme(
     tmp_path, monkeypatch, capsys
 ):

@@ -3,8 +3,9 @@
 The kit (a USB stick for a workshop) holds:
 
 * ``wheels/``: this project's wheel and every dependency's, for a chosen platform and Python
-  version, fetched by pip's own ``pip download`` (optionally PyTorch's CPU-only wheels,
-  several times smaller than the CUDA ones);
+  version, fetched by pip's own ``pip download`` at the versions of the repository's
+  ``requirements.lock`` (the ones its tests passed with; a copy goes into the kit), optionally
+  PyTorch's CPU-only wheels, several times smaller than the CUDA ones;
 * ``data/``: the CIFAR-10 archive and its SHA-256 checksum;
 * ``notebooks/`` (the solutions edition) and ``exercises/`` (the student edition) when the
   repository has it;
@@ -40,6 +41,7 @@ from .prefetch import check_archive, checked_archive
 from .text import size_text
 
 TORCH_PACKAGES = ("torch", "torchvision")
+LOCK = "requirements.lock"  # every package and version of the tested environment (Makefile)
 TORCH_CPU_INDEX = "https://download.pytorch.org/whl/cpu"  # PyTorch's CPU-only wheels
 OFFICIAL_ARCHIVE = "cifar-10-python.tar.gz"
 KIT_FOLDERS = ("notebooks", "exercises")
@@ -120,8 +122,10 @@ def download_wheels(
     without_torch: bool,
     find_links: list[str],
     no_index: bool,
+    unlocked: bool = False,
 ) -> None:
-    """The project's wheel (built from ``source``) and its dependencies' wheels."""
+    """The project's wheel (built from ``source``) and its dependencies' wheels, at the
+    versions of ``source/requirements.lock`` unless ``unlocked`` (or the repository has none)."""
     wheels = kit.folder / "wheels"
     wheels.mkdir(parents=True, exist_ok=True)
     for old in wheels.glob("cifar_tutorial-*.whl"):
@@ -138,20 +142,51 @@ def download_wheels(
         options += ["--find-links", link]
     if no_index:
         options.append("--no-index")
-    requirements = project_requirements(project, without_torch)
-    if torch_cpu and not without_torch:
+    lock = None if unlocked else locked_versions(kit, source)
+    if lock is not None:
+        options += ["--constraint", str(lock)]
+    requirements = project_requirements(project, without_torch or torch_cpu)
+    if torch_cpu:
         torch = [r for r in project_requirements(project, False) if r not in requirements]
-        kit.timed("downloading PyTorch (CPU-only wheels)", pip, "download", *options,
-                  "--index-url", TORCH_CPU_INDEX, *torch)  # fmt: skip
+        with unavailable_lock_said(lock):
+            kit.timed("downloading PyTorch (CPU-only wheels)", pip, "download", *options,
+                      "--index-url", TORCH_CPU_INDEX, *torch)  # fmt: skip
         kit.notes.append(f"PyTorch: CPU-only wheels from {TORCH_CPU_INDEX}.")
-    elif not without_torch:
-        requirements = project_requirements(project, False)
-    kit.timed("downloading the dependencies", pip, "download", *options, *requirements)
+        options += ["--find-links", str(wheels)]  # what needs torch gets the CPU-only one
+    with unavailable_lock_said(lock):
+        kit.timed("downloading the dependencies", pip, "download", *options, *requirements)
     if without_torch:
         kit.notes.append(
             "PyTorch is not in this kit (--without-torch): the laptops must have torch and "
             "torchvision installed already; the install script checks."
         )
+
+
+def locked_versions(kit: Kit, source: Path) -> Path | None:
+    """The repository's ``requirements.lock``, copied into the kit, or ``None`` (with a note)
+    when it has none."""
+    lock = source / LOCK
+    if not lock.is_file():
+        kit.notes.append(f"No {LOCK} in the repository: the wheels are the newest versions "
+                         "that pyproject.toml allows.")  # fmt: skip
+        return None
+    shutil.copyfile(lock, kit.folder / LOCK)
+    kit.notes.append(f"The wheels are the versions of {LOCK} (in this kit), the ones the "
+                     "course's tests passed with.")  # fmt: skip
+    return lock
+
+
+@contextmanager
+def unavailable_lock_said(lock: Path | None) -> Iterator[None]:
+    """A failed ``pip download`` at the lock's versions says how to do without them."""
+    try:
+        yield
+    except TutorialError as error:
+        if lock is None:
+            raise
+        raise TutorialError(f"{error}; if the laptops' platform or Python has no wheels of "
+                            f"the versions in {LOCK}, --unlocked takes the newest that "
+                            "pyproject.toml allows") from error  # fmt: skip
 
 
 def copy_data(kit: Kit, archive: Path | None) -> None:
@@ -336,6 +371,7 @@ def bundle_command(
     without_torch: bool = False,
     find_links: list[str] | None = None,
     no_index: bool = False,
+    unlocked: bool = False,
     data_archive: str | None = None,
     data_root: str | None = None,
     no_data: bool = False,
@@ -353,7 +389,7 @@ def bundle_command(
         build_kit(kit, repository, archive, platforms=platforms or [],
                   python_version=python_version, torch_cpu=torch_cpu,
                   without_torch=without_torch, find_links=find_links or [],
-                  no_index=no_index, no_site=no_site)  # fmt: skip
+                  no_index=no_index, unlocked=unlocked, no_site=no_site)  # fmt: skip
     print(f"The kit is ready: {pretty_path(target)}, {size_text(folder_size(target), decimals=0)}"
           "; see its README.md.")  # fmt: skip
     return 0
@@ -383,12 +419,13 @@ def kit_in_progress(target: Path) -> Iterator[Kit]:
 
 def build_kit(kit: Kit, repository: Path, archive: Path | None, *, platforms: list[str],
               python_version: str | None, torch_cpu: bool, without_torch: bool,
-              find_links: list[str], no_index: bool, no_site: bool) -> None:  # fmt: skip
+              find_links: list[str], no_index: bool, no_site: bool,
+              unlocked: bool = False) -> None:  # fmt: skip
     """Every part of the kit, in ``kit.folder``."""
     start = time.perf_counter()
     download_wheels(kit, repository, platforms=platforms, python_version=python_version,
                     torch_cpu=torch_cpu, without_torch=without_torch,
-                    find_links=find_links, no_index=no_index)  # fmt: skip
+                    find_links=find_links, no_index=no_index, unlocked=unlocked)  # fmt: skip
     copy_data(kit, archive)
     kit.timed("copying notebooks and documents", copy_course, kit, repository)
     if no_site:

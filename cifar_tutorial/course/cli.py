@@ -147,6 +147,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     bundle.add_argument("--find-links", action="append", metavar="DIR", help="passed to pip")
     bundle.add_argument("--no-index", action="store_true", help="passed to pip")
+    bundle.add_argument(
+        "--unlocked",
+        action="store_true",
+        help="the newest versions pyproject.toml allows, not those of requirements.lock "
+        "(for laptops that have no wheels of the locked versions)",
+    )
     bundle.add_argument("--data-archive", metavar="FILE", help="the CIFAR-10 .tar.gz to include")
     bundle.add_argument("--data-root", metavar="DIR", help="where to look for the archive")
     bundle.add_argument("--no-data", action="store_true", help="no CIFAR-10 in the kit")
