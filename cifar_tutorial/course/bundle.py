@@ -41,6 +41,9 @@ from .prefetch import check_archive, checked_archive
 from .text import size_text
 
 TORCH_PACKAGES = ("torch", "torchvision")
+# dependencies of the course that themselves need torch: without torch in the kit, their wheels
+# come without their own dependencies (the others are the course's too; torch is on the laptop)
+NEEDS_TORCH = ("captum",)
 LOCK = "requirements.lock"  # every package and version of the tested environment (Makefile)
 TORCH_CPU_INDEX = "https://download.pytorch.org/whl/cpu"  # PyTorch's CPU-only wheels
 OFFICIAL_ARCHIVE = "cifar-10-python.tar.gz"
@@ -146,6 +149,12 @@ def download_wheels(
     if lock is not None:
         options += ["--constraint", str(lock)]
     requirements = project_requirements(project, without_torch or torch_cpu)
+    if without_torch:  # else pip would fetch torch again, for captum
+        alone = [r for r in requirements if requirement_name(r) in NEEDS_TORCH]
+        requirements = [r for r in requirements if r not in alone]
+        with unavailable_lock_said(lock):
+            kit.timed("downloading what needs torch, without it", pip, "download", *options,
+                      "--no-deps", *alone)  # fmt: skip
     if torch_cpu:
         torch = [r for r in project_requirements(project, False) if r not in requirements]
         with unavailable_lock_said(lock):
