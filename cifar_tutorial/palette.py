@@ -15,7 +15,7 @@ Use ``with styled():`` around the code that makes a figure.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 
 import matplotlib as mpl
@@ -56,6 +56,13 @@ STYLE = {
     "axes.facecolor": "white",
     "legend.edgecolor": GUIDE,
 }
+
+
+def text_colour_on(rgba: Sequence[float]) -> str:
+    """Black or white, whichever stands out more on the colour ``rgba`` (WCAG's luminance)."""
+    linear = [c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4 for c in rgba[:3]]
+    luminance = 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
+    return "black" if luminance > 0.179 else "white"  # equal contrast with both at 0.179
 
 
 def colour(index: int) -> str:

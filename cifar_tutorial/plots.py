@@ -22,7 +22,16 @@ from matplotlib.transforms import blended_transform_factory
 
 from .alt_text import describe
 from .data import CLASSES, REFERENCE_MEAN, REFERENCE_STD
-from .palette import DIVERGING, GUIDE, SEQUENTIAL, colour, mark, right_or_wrong, styled
+from .palette import (
+    DIVERGING,
+    GUIDE,
+    SEQUENTIAL,
+    colour,
+    mark,
+    right_or_wrong,
+    styled,
+    text_colour_on,
+)
 
 LISTED_IMAGES = 16  # an image grid's alt text names each image up to this many, else counts them
 
@@ -233,7 +242,7 @@ def confusion_heatmap(
         fig.colorbar(image, ax=ax, fraction=0.046, pad=0.04)
         for row in range(counts.shape[0]):
             for col in range(counts.shape[1]):
-                on_cell = _text_colour_on(image.cmap(image.norm(counts[row, col])))
+                on_cell = text_colour_on(image.cmap(image.norm(counts[row, col])))
                 ax.text(col, row, f"{counts[row, col]}", ha="center", va="center", fontsize=7,
                         color=on_cell, fontweight="bold" if row == col else "normal")  # fmt: skip
         for cell in range(min(counts.shape)):  # a black box with a white one inside: seen on
@@ -264,13 +273,6 @@ def _confusion_alt(counts: np.ndarray, classes: Sequence[str]) -> str:
     true, said = np.unravel_index(int(np.argmax(mistakes)), mistakes.shape)
     return (f"{text} (right answers); most common mistake: {classes[true]} taken for "
             f"{classes[said]} ({_count(int(mistakes[true, said]), 'time')})")  # fmt: skip
-
-
-def _text_colour_on(rgba: Sequence[float]) -> str:
-    """Black or white, whichever stands out more on the colour ``rgba`` (WCAG's luminance)."""
-    linear = [c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4 for c in rgba[:3]]
-    luminance = 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
-    return "black" if luminance > 0.179 else "white"  # equal contrast with both at 0.179
 
 
 def filter_grid(weight: torch.Tensor, *, columns: int = 6, title: str | None = None) -> Figure:

@@ -30,15 +30,17 @@ import nbformat
 from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError
 
-from cifar_tutorial.course.notebooks import numbered_paths
+from cifar_tutorial.course.notebooks import (
+    EXPLORER_TAG,
+    MODEL_REFERENCE,
+    WIDGET_STATE,
+    WIDGET_VIEW,
+    numbered_paths,
+)
 from cifar_tutorial.files import atomic_write
 
 NOTEBOOKS = Path(__file__).resolve().parents[1] / "notebooks"
 CELL_TIMEOUT_S = 3600
-EXPLORER_TAG = "explorer"
-WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
-WIDGET_STATE = "application/vnd.jupyter.widget-state+json"
-MODEL_REFERENCE = "IPY_MODEL_"  # how one widget's state names another (children, layout, ...)
 
 
 def numbered_notebooks(prefixes: list[str]) -> list[Path]:

@@ -39,7 +39,14 @@ from mkdocs.structure.pages import Page
 from cifar_tutorial.alt_text import ALT
 from cifar_tutorial.course.html_page import image_tag
 from cifar_tutorial.course.lessons import Lesson, read_lessons
-from cifar_tutorial.course.notebooks import numbered_paths, read_notebook, source_text
+from cifar_tutorial.course.notebooks import (
+    MODEL_REFERENCE,
+    WIDGET_STATE,
+    WIDGET_VIEW,
+    numbered_paths,
+    read_notebook,
+    source_text,
+)
 from cifar_tutorial.course.text import seconds_text, size_text
 
 REPO = Path(__file__).resolve().parents[1]
@@ -47,8 +54,6 @@ NOTEBOOKS = REPO / "notebooks"
 STUDENT_EDITION = REPO / "exercises"
 README = REPO / "README.md"
 NOTEBOOK_FOLDER = "notebooks"  # where the notebook pages and downloads go in the site
-WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
-WIDGET_STATE = "application/vnd.jupyter.widget-state+json"
 PNG = "image/png"
 RAW_REPR = re.compile(  # what a page shows when a figure or widget is left as its repr
     r"^\s*(?:<Figure size|<matplotlib\.|[A-Z]\w*(?:Box|Widget)?\((?:children|value|layout|"
@@ -281,7 +286,7 @@ def widget_html(model_id: str, states: dict[str, Any]) -> str | None:
     name, state = model["model_name"], model["state"]
     if name in ("HBoxModel", "VBoxModel"):
         parts = [
-            widget_html(child.removeprefix("IPY_MODEL_"), states) for child in state["children"]
+            widget_html(child.removeprefix(MODEL_REFERENCE), states) for child in state["children"]
         ]
         inner = " ".join(part for part in parts if part)
         return f'<div class="static-widget">{inner}</div>' if inner else None

@@ -14,17 +14,11 @@ from __future__ import annotations
 
 from typing import Any
 
-WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
+from exercise_cells import source, tags
+
+from cifar_tutorial.course.notebooks import EXPLORER_TAG, WIDGET_VIEW
+
 LIVE_VIEWS = ("LivePlot(", "LiveTraining(")
-EXPLORER_TAG = "explorer"
-
-
-def _code(notebook: Any) -> list[Any]:
-    return [cell for cell in notebook["cells"] if cell["cell_type"] == "code"]
-
-
-def _source(cell: Any) -> str:
-    return "".join(cell["source"])
 
 
 def _pngs(cell: Any) -> list[Any]:
@@ -45,9 +39,9 @@ def figure_problems(notebook: Any, name: str, committed: bool) -> list[str]:
                 problems.append(f"{where}: a figure without alt text")
             elif plain != alt:
                 problems.append(f"{where}: text/plain {plain[:60]!r} is not the alt text")
-        if any(call in _source(cell) for call in LIVE_VIEWS) and len(_pngs(cell)) != 1:
+        if any(call in source(cell) for call in LIVE_VIEWS) and len(_pngs(cell)) != 1:
             problems.append(f"{where}: the live view left {len(_pngs(cell))} figures, not 1")
-        if EXPLORER_TAG in cell.get("metadata", {}).get("tags", []):
+        if EXPLORER_TAG in tags(cell):
             outputs = cell.get("outputs", [])
             if len(outputs) != 1 or len(_pngs(cell)) != 1:
                 problems.append(f"{where}: an explorer left {len(outputs)} outputs, not its figure")
@@ -58,4 +52,4 @@ def figure_problems(notebook: Any, name: str, committed: bool) -> list[str]:
 
 def explorer_count(notebook: Any) -> int:
     """How many cells of ``notebook`` are explorers."""
-    return sum(EXPLORER_TAG in c.get("metadata", {}).get("tags", []) for c in _code(notebook))
+    return sum(EXPLORER_TAG in tags(c) for c in notebook["cells"] if c["cell_type"] == "code")

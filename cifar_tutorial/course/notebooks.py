@@ -21,6 +21,10 @@ from ..paths import pretty_path
 NOTEBOOK_NAME = re.compile(r"^(?P<number>\d\d)_(?P<slug>\w+)\.ipynb$")
 EXERCISE_TAG, SOLUTION_TAG, CHECK_TAG = "exercise", "solution", "check"
 REPORT_TAG_PREFIX = "report-"
+EXPLORER_TAG = "explorer"  # a cell showing an explorer: its widget view and a static figure
+WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"  # an output that shows a widget
+WIDGET_STATE = "application/vnd.jupyter.widget-state+json"  # the widgets saved in metadata
+MODEL_REFERENCE = "IPY_MODEL_"  # how one saved widget's state names another (children, ...)
 PRINTED_TIME = re.compile(r"This notebook ran in (?P<seconds>\d+(?:\.\d+)?) s\.")
 """The line each notebook's last cell prints; the only time a committed notebook keeps."""
 HEADING = re.compile(r"^#*\s*(?:\d+\.\s+)?(?P<title>.*?)\s*$")

@@ -13,7 +13,7 @@ from matplotlib.patches import Rectangle
 from ..alt_text import describe
 from ..data import ImageSet
 from ..metrics import confusion_matrix
-from ..palette import SEQUENTIAL, WRONG, mark, right_or_wrong, styled
+from ..palette import SEQUENTIAL, WRONG, mark, right_or_wrong, styled, text_colour_on
 from .drawing import mosaic, new_figure
 from .predictions import pair_indices
 from .show import Explorer, hook, show_explorer, show_figure
@@ -85,7 +85,7 @@ def explore_confusion(data: ImageSet, probabilities: torch.Tensor) -> Explorer:
                 layout=cell_layout,
             )
             button.style.button_color = mpl.colors.to_hex(background)
-            button.style.text_color = "black" if _light(background) else "white"
+            button.style.text_color = text_colour_on(background)
             hook(button, "confusion-cell", f"confusion-cell-{true}-{predicted}")
             button.on_click(lambda _button, t=true, p=predicted: show_pair(t, p))
             cells.append(button)
@@ -154,7 +154,7 @@ def _draw_matrix(
             count = int(counts[true, predicted])
             ax.text(predicted, true, f"{mark(True)}{count}" if true == predicted else f"{count}",
                     ha="center", va="center", fontsize=7,
-                    color="black" if _light(colours(count / top)) else "white")  # fmt: skip
+                    color=text_colour_on(colours(count / top)))  # fmt: skip
     true, predicted = outlined
     ax.add_patch(Rectangle((predicted - 0.5, true - 0.5), 1, 1, fill=False, edgecolor=WRONG,
                            linewidth=2.5))  # fmt: skip
@@ -169,9 +169,3 @@ def _draw_matrix(
 def _pair_words(classes: tuple[str, ...], true: int, predicted: int, count: int) -> str:
     verdict = f" ({mark(True)} right)" if true == predicted else f" ({mark(False)} wrong)"
     return f"true {classes[true]}, predicted {classes[predicted]}: {count:,}{verdict}"
-
-
-def _light(colour: tuple[float, ...]) -> bool:
-    """Whether black text reads better than white on ``colour`` (relative luminance)."""
-    red, green, blue = colour[:3]
-    return 0.2126 * red + 0.7152 * green + 0.0722 * blue > 0.45
