@@ -85,8 +85,20 @@ def main(argv: list[str] | None = None) -> int:
         run(argv)
     except TutorialError as error:
         print(f"error: {error}", file=sys.stderr, flush=True)
-        return 2
-    return 0
+        return leave(2)
+    return leave(0)
+
+
+def leave(code: int) -> int:
+    """Under torchrun, end this worker now that its work is saved and its process group gone:
+    ``os._exit`` skips the interpreter's teardown, where a finished worker of a restarted run
+    was seen to abort ("terminate called without an active exception", SIGABRT) and so fail a
+    run that had succeeded. Alone, return ``code`` as usual."""
+    if "TORCHELASTIC_RUN_ID" not in os.environ and "RANK" not in os.environ:
+        return code
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)
 
 
 def run(argv: list[str] | None = None) -> dict[str, Any]:
