@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 import sys
+import sysconfig
 from importlib.metadata import distributions
 from pathlib import Path
 
@@ -104,7 +105,11 @@ def test_the_header_and_the_readme_say_how_to_regenerate_it(text):
                     reason="not the .venv that make builds from requirements.lock")  # fmt: skip
 def test_the_venv_make_built_holds_exactly_the_locked_versions(text):
     pinned = pinned_here(lock_pins(text))
-    installed = {canonicalize_name(d.metadata["Name"]): d.version for d in distributions()}
+    # the venv's own packages only: a module imported earlier in this worker may have put a
+    # folder of vendored copies on sys.path (setuptools adds its _vendor: packaging, platformdirs)
+    site_packages = [sysconfig.get_paths()["purelib"]]
+    installed = {canonicalize_name(d.metadata["Name"]): d.version
+                 for d in distributions(path=site_packages)}  # fmt: skip
 
     def matches(name: str, version: Version) -> bool:  # 2.14.1 matches a local 2.14.1+cu130
         have = installed.get(name)
