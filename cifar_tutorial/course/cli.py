@@ -1,5 +1,5 @@
 """The command line: ``cifar-tutorial run | sweep | list | doctor | bundle | guide``,
-``prefetch`` and ``exercises``.
+``prefetch``, ``exercises`` and ``hub``.
 
 This module only reads options: each subcommand's options are declared once, here, with
 ``dest`` names that are the keyword arguments of the function that does its work
@@ -26,7 +26,10 @@ EXAMPLES = """examples:
   cifar-tutorial prefetch --from-archive cifar-10-python.tar.gz
   cifar-tutorial exercises                           regenerate the student edition exercises/
   cifar-tutorial doctor                              is this laptop ready? each notebook's time
+  cifar-tutorial doctor --server --learners 40       does a class of 40 fit on this server?
   cifar-tutorial bundle /media/usb --torch-cpu       an offline install kit for a workshop
+  sudo cifar-tutorial hub accounts class.txt --instructor kim   logins for a class
+  sudo cifar-tutorial hub start                      the course for the class with JupyterHub
 """
 
 COMMANDS = {
@@ -38,6 +41,7 @@ COMMANDS = {
     "guide": ("guide", "guide_command"),
     "prefetch": ("prefetch", "prefetch_command"),
     "exercises": ("exercises", "exercises_command"),
+    "hub": ("hub.command", "hub_command"),
 }
 """Each subcommand's module in this package and the function it calls with the options."""
 
@@ -127,6 +131,34 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_false",
         help="skip the speed check and the time forecast",
     )
+    doctor.add_argument(
+        "--server",
+        action="store_true",
+        help="instead of the laptop's checks: how many learners this server holds on the hub",
+    )
+    doctor.add_argument(
+        "--learners", type=int, metavar="N", help="with --server: the class size to check"
+    )
+    doctor.add_argument(
+        "--cores", type=int, metavar="C", help="with --server: another server's cores"
+    )
+    doctor.add_argument(
+        "--memory-gb",
+        type=float,
+        metavar="M",
+        help="with --server: another server's memory in GB",
+    )
+    doctor.add_argument(
+        "--profile",
+        choices=PROFILES,
+        default="full",
+        help="with --server: the profile the class runs (default: full)",
+    )
+    doctor.add_argument(
+        "--speed-from-reference",
+        action="store_true",
+        help="with --server: cores as fast as those of the machine the costs were measured on",
+    )
 
     bundle = commands.add_parser("bundle", help="write an offline install kit (a USB stick)")
     bundle.add_argument("folder", metavar="DIR", help="where the kit goes")
@@ -197,7 +229,36 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="write nothing; exit 1 if the student edition there is out of date",
     )
+    add_hub_parser(commands)
     return parser
+
+
+def add_hub_parser(commands) -> None:
+    """``hub accounts`` and ``hub start``."""
+    hub = commands.add_parser("hub", help="the course for a class on one server (JupyterHub)")
+    actions = hub.add_subparsers(dest="action", required=True, metavar="ACTION")
+    folder = {"metavar": "DIR", "help": "the hub's folder (default: /srv/cifar-tutorial-hub)"}
+    accounts = actions.add_parser("accounts", help="a login and password for each name")
+    accounts.add_argument("class_list", metavar="CLASS_LIST", help="a file, one name per line")
+    accounts.add_argument("--instructor", required=True, metavar="NAME", help="the admin")
+    accounts.add_argument("--reset", action="append", metavar="NAME", help="a new password")
+    accounts.add_argument("--hub-dir", **folder)
+    start = actions.add_parser("start", help="start JupyterHub for the class (as root)")
+    start.add_argument("--hub-dir", **folder)
+    start.add_argument(
+        "--ip", default="127.0.0.1", help="where learners connect (default: this machine only)"
+    )
+    start.add_argument("--port", type=int, default=8000, help="(the next two are used as well)")
+    start.add_argument("--data-root", metavar="DIR", help="CIFAR-10, readable by all learners")
+    start.add_argument("--profile", help=f"{' or '.join(PROFILES)} for every learner")
+    start.add_argument("--threads-per-learner", type=int, metavar="N")
+    start.add_argument("--memory-gb-per-learner", type=float, metavar="GB")
+    start.add_argument("--cull-idle-minutes", type=float, default=60.0, metavar="MIN")
+    start.add_argument("--system-user-prefix", default="jupyter-", metavar="TEXT")
+    start.add_argument("--home-root", default="/home", metavar="DIR")
+    start.add_argument(
+        "--python", metavar="PATH", help="learners' Python, runnable by all (default: this one)"
+    )
 
 
 def main(argv: Sequence[str] | None = None) -> int:
