@@ -28,6 +28,9 @@ TEST_WORKERS ?= 3
 NBVAL := --nbval-lax --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg
 BENCH_ARGS ?=
 LAB_ARGS ?=
+# JupyterHub's proxy for `cifar-tutorial hub` and tests/test_hub.py, exactly as package-lock.json
+# pins it (skipped where npm is missing: those tests then skip)
+HUB_PROXY := $(if $(shell command -v npm),node_modules/.bin/configurable-http-proxy)
 LINTED := $(wildcard conftest.py cifar_tutorial tests benchmarks scripts notebooks exercises)
 
 .PHONY: run test lint lab bench notebooks exercises site clean-venv
@@ -39,10 +42,14 @@ $(STAMP): pyproject.toml $(LOCK)
 	$(BIN)/python -m pip install --quiet --no-deps -e .
 	touch $(STAMP)
 
+node_modules/.bin/configurable-http-proxy: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
 run: $(STAMP)
 	$(BIN)/cifar-tutorial run --profile $(PROFILE) $(RUN_ARGS)
 
-test: $(STAMP) lint
+test: $(STAMP) $(HUB_PROXY) lint
 	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadgroup $(NBVAL) $(PYTEST_ARGS) \
 	  tests notebooks/0[1-8]_*.ipynb
 

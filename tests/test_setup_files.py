@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
@@ -50,7 +51,7 @@ def test_environment_yml_uses_conda_forge_and_installs_the_package_editable(pypr
 def test_make_creates_the_venv_from_the_lock_once_and_again_when_it_changes(
     tmp_path, target, changed
 ):
-    for name in ("Makefile", "pyproject.toml", LOCK):
+    for name in ("Makefile", "pyproject.toml", LOCK, "package.json", "package-lock.json"):
         shutil.copy2(REPO / name, tmp_path / name)
 
     def planned() -> str:  # what make would run, without running it
@@ -70,6 +71,19 @@ def test_make_creates_the_venv_from_the_lock_once_and_again_when_it_changes(
     assert "pip install" not in planned()
     os.utime(tmp_path / changed, (3, 3))  # changed since the venv was made
     assert PIP_INSTALL in planned()
+
+
+@pytest.mark.skipif(shutil.which("npm") is None, reason="npm is not installed")
+def test_make_test_installs_the_hubs_proxy_from_the_npm_lock(tmp_path):
+    for name in ("Makefile", "pyproject.toml", LOCK, "package.json", "package-lock.json"):
+        shutil.copy2(REPO / name, tmp_path / name)
+    done = subprocess.run(["make", "-n", "test"], cwd=tmp_path, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert "npm ci" in done.stdout  # installs exactly package-lock.json's versions, or fails
+    lock = json.loads((REPO / "package-lock.json").read_text())
+    wanted = json.loads((REPO / "package.json").read_text())["dependencies"]
+    for name, version in wanted.items():
+        assert lock["packages"][f"node_modules/{name}"]["version"] == version
 
 
 def test_the_package_version_is_the_same_everywhere(pyproject):
