@@ -383,10 +383,33 @@ def print_finding(finding: Finding) -> None:
 
 
 def doctor_command(
-    data_root: str | None = None, notebook_dir: str | None = None, forecast: bool = True
+    data_root: str | None = None,
+    notebook_dir: str | None = None,
+    forecast: bool = True,
+    server: bool = False,
+    learners: int | None = None,
+    cores: int | None = None,
+    memory_gb: float | None = None,
+    profile: str = "full",
+    speed_from_reference: bool = False,
 ) -> int:
     """Print every finding (and the forecast); exit code 1 when something would stop the
-    course from working. An option naming no folder is refused first, in one line."""
+    course from working. An option naming no folder is refused first, in one line. With
+    ``server``, how many ``learners`` this server (or one of ``cores`` and ``memory_gb``)
+    holds in ``profile`` instead (:func:`.capacity.server_command`)."""
+    server_options = {"learners": learners, "cores": cores, "memory_gb": memory_gb,
+                      "profile": profile, "speed_from_reference": speed_from_reference}  # fmt: skip
+    if server:
+        from .capacity import server_command
+
+        def show(level: str, what: str, fix: str) -> None:
+            print_finding(Finding(level, what, fix))
+
+        return server_command(notebook_dir=notebook_dir, show=show, **server_options)
+    given = [name for name, value in server_options.items() if value not in (None, False, "full")]
+    if given:
+        option = "--" + given[0].replace("_", "-")
+        raise ParameterError(option, server_options[given[0]], "given with --server only")
     if data_root and Path(data_root).expanduser().is_file():
         raise ParameterError("--data-root", data_root, "the path of a folder (this is a file)")
     if notebook_dir is not None:
