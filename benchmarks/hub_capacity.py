@@ -19,10 +19,11 @@ in a fresh process with the environment the hub gives a learner: ``OMP_NUM_THREA
 
 Beside them, in the same run: the resident memory of a JupyterLab server after start (each
 learner's single-user server), that of a process that imported JupyterHub (the hub), and the
-single-thread speed of this machine (a training step of ``Net`` on 128 images, as the
-readiness check times it), so that ``cifar-tutorial doctor --server`` scales the costs to
-another machine. The profile's results go to ``cifar_tutorial/course/capacity.json``. Pin it
-to one core so that the notebooks run as they do beside other learners::
+single-thread speed of this machine (a training step of ``Net`` on 128 images, the
+readiness check's step, in CPU time: ``capacity.measure_step_seconds``), so that
+``cifar-tutorial doctor --server`` scales the costs to another machine. The profile's
+results go to ``cifar_tutorial/course/capacity.json``. Pin it to one core so that the
+notebooks run as they do beside other learners::
 
     CIFAR10_ROOT=data/cifar10 taskset -c 1 python -m benchmarks.hub_capacity --profile smoke
     CIFAR10_ROOT=data/cifar10 taskset -c 1 python -m benchmarks.hub_capacity --profile full

@@ -273,18 +273,39 @@ def read_reference(profile: str, path: str | Path | None = None) -> Reference:
     )
 
 
-def measure_step_seconds() -> float:
+def measure_step_seconds(steps: int = 20) -> float:
     """Seconds of one single-thread training step of ``Net`` on :data:`REFERENCE_BATCH`
-    images of the embedded sample, as the readiness check times it (a few seconds)."""
+    images of the embedded sample, the step the readiness check times, in about a second.
+
+    Timed in the thread's CPU time (the median of ``steps`` after a first one), not on the
+    clock: on a server other programs share the cores, and time spent waiting for one is not
+    the machine's speed."""
+    import statistics
+    import time
+
     import torch
 
-    from ..data import load_split
-    from .speed import MeasuredSpeeds
+    from ..data import FastLoader, load_split
+    from ..models import Net
 
-    speeds = MeasuredSpeeds(
-        torch.device("cpu"), load_split("sample", "train"), startup=0.0, load={}, figure=0.0
-    )
-    return speeds.net_step(REFERENCE_BATCH, threads=1).each
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        torch.manual_seed(0)
+        images, labels = next(iter(FastLoader(load_split("sample", "train"), REFERENCE_BATCH)))
+        net = Net()
+        optimizer = torch.optim.SGD(net.parameters(), lr=1e-3, momentum=0.9)
+        criterion = torch.nn.CrossEntropyLoss()
+        timed = []
+        for _ in range(steps + 1):
+            start = time.thread_time()
+            optimizer.zero_grad(set_to_none=True)
+            criterion(net(images), labels).backward()
+            optimizer.step()
+            timed.append(time.thread_time() - start)
+        return statistics.median(timed[1:])
+    finally:
+        torch.set_num_threads(before)
 
 
 def machine_memory_gb() -> float:
