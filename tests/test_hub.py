@@ -314,22 +314,24 @@ def hub() -> Iterator[Hub]:
     if reason:
         pytest.skip(reason)
     base = Path(tempfile.mkdtemp(prefix="cifar-hub-", dir="/tmp"))
-    base.chmod(0o755)
-    for folder in ("home", "data"):
-        (base / folder).mkdir(mode=0o755)
     prefix = f"ct{secrets.token_hex(2)}-"
-    (base / "class.txt").write_text("\n".join(LEARNERS) + "\n")
-    command = [str(Path(sys.executable).with_name("cifar-tutorial")), "hub", "accounts"]
-    command += [str(base / "class.txt"), "--instructor", INSTRUCTOR, "--hub-dir", str(base / "hub")]
-    printed = subprocess.run(command, capture_output=True, text=True, check=True, timeout=60)
-    passwords = dict(re.findall(r"^\s+(\w+)\s+(\w{4}-\w{4}-\w{4})$", printed.stdout, re.M))
-    assert sorted(passwords) == sorted((*LEARNERS, INSTRUCTOR)), printed.stdout
-    running = Hub(base, free_ports(3), prefix, learners_python(base), passwords)
+    running = None
     try:
+        base.chmod(0o755)
+        for folder in ("home", "data"):
+            (base / folder).mkdir(mode=0o755)
+        (base / "class.txt").write_text("\n".join(LEARNERS) + "\n")
+        command = [str(Path(sys.executable).with_name("cifar-tutorial")), "hub", "accounts"]
+        command += [str(base / "class.txt"), "--instructor", INSTRUCTOR]
+        command += ["--hub-dir", str(base / "hub")]
+        printed = subprocess.run(command, capture_output=True, text=True, check=True, timeout=60)
+        passwords = dict(re.findall(r"^\s+(\w+)\s+(\w{4}-\w{4}-\w{4})$", printed.stdout, re.M))
+        assert sorted(passwords) == sorted((*LEARNERS, INSTRUCTOR)), printed.stdout
+        running = Hub(base, free_ports(3), prefix, learners_python(base), passwords)
         running.start()
         yield running
     finally:
-        left = running.stop()
+        left = running.stop() if running else []
         remove_accounts(prefix)
         shutil.rmtree(base, ignore_errors=True)
         assert not left, f"processes left running by the hub: {left}"
@@ -443,6 +445,18 @@ def test_everything_listens_on_the_loopback_address_only(hub: Hub) -> None:
     ]
     assert {c.laddr.port for c in listening} >= {hub.port, hub.port + 1, hub.port + 2}
     assert {c.laddr.ip for c in listening} <= {"127.0.0.1", "::1"}, listening
+
+
+def test_the_hubs_files_are_root_only_but_the_course_is_readable(hub: Hub) -> None:
+    hub_dir = hub.base / "hub"
+    private = [p for p in hub_dir.iterdir() if p.is_file() and p.name != "hub.json"]
+    assert {p.name for p in private} >= {"accounts.json", "jupyterhub.sqlite"}
+    assert {p.name: p.stat().st_mode & 0o077 for p in private} == dict.fromkeys(
+        (p.name for p in private), 0
+    )
+    for path in (hub_dir, hub_dir / "course", *(hub_dir / "course").rglob("*")):
+        assert path.stat().st_mode & 0o005 == (0o005 if path.is_dir() else 0o004), path
+        assert path.stat().st_uid == 0 and not path.stat().st_mode & 0o022, path
 
 
 def test_a_killed_server_restarts_with_the_learners_work(hub: Hub) -> None:

@@ -126,6 +126,7 @@ def start_command(
     write_settings(settings)
     describe(settings)
     sys.stdout.flush()
+    os.umask(0o077)  # what JupyterHub writes (its database, the proxy's pid file) is root's only
     os.chdir(hub_dir)
     command = [sys.executable, "-m", "jupyterhub", "-f", str(CONFIG_FILE)]
     os.execve(sys.executable, command, os.environ | {HUB_DIR_ENV: str(hub_dir)})
