@@ -177,6 +177,21 @@ def test_bad_hub_options_are_refused_in_one_line(tmp_path: Path, capsys, options
     assert error.count("\n") == 1 and message in error
 
 
+def test_data_learners_cannot_read_is_refused_before_the_hub_starts(tmp_path: Path) -> None:
+    from cifar_tutorial.course.hub.command import check_readable_by_all
+
+    shared = tmp_path / "open" / "cifar10"
+    shared.mkdir(parents=True)
+    for folder in (tmp_path, tmp_path / "open", shared):
+        folder.chmod(0o755)
+    check_readable_by_all("--data-root", shared, "CIFAR-10")
+    (tmp_path / "open").chmod(0o700)
+    with pytest.raises(ParameterError, match=r"--data-root.*mode 700"):
+        check_readable_by_all("--data-root", shared, "CIFAR-10")
+    with pytest.raises(ParameterError, match="the folder of CIFAR-10"):
+        check_readable_by_all("--data-root", tmp_path / "missing", "CIFAR-10")
+
+
 # ----------------------------------------------------------------------------- a running hub
 
 
