@@ -177,9 +177,14 @@ def test_bad_hub_options_are_refused_in_one_line(tmp_path: Path, capsys, options
     assert error.count("\n") == 1 and message in error
 
 
-def test_data_learners_cannot_read_is_refused_before_the_hub_starts(tmp_path: Path) -> None:
+def test_data_learners_cannot_read_is_refused_before_the_hub_starts() -> None:
     from cifar_tutorial.course.hub.command import check_readable_by_all
 
+    with tempfile.TemporaryDirectory(dir="/tmp") as folder:  # pytest's tmp_path is mode 700
+        refuse_unreadable_data(Path(folder), check_readable_by_all)
+
+
+def refuse_unreadable_data(tmp_path: Path, check_readable_by_all) -> None:
     shared = tmp_path / "open" / "cifar10"
     shared.mkdir(parents=True)
     for folder in (tmp_path, tmp_path / "open", shared):
