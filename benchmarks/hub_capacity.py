@@ -9,9 +9,9 @@ in a fresh process with the environment the hub gives a learner: ``OMP_NUM_THREA
 * ``cpu_seconds``: user + system time of the whole process tree (papermill, the kernel, what
   the kernel starts), from ``getrusage(RUSAGE_CHILDREN)`` before and after; papermill's own
   start stands for the single-user server's work of starting a kernel;
-* ``wall_seconds``, ``waited_seconds`` (the kernel ready to run while other programs held the
-  core, from ``/proc/PID/schedstat``) and ``quiet_wall_seconds``, the difference, which the
-  prediction uses; ``budget_seconds``: the part a time budget fixes (07's training and
+* ``wall_seconds``; ``waited_seconds``, the kernel ready to run while other programs held its
+  core (``/proc/PID/schedstat``), from which ``capacity.alone_cost`` derives the cost on a
+  quiet machine; ``budget_seconds``: the part a time budget fixes (07's training and
   ablation, 04's timed table), from the readiness check's forecast;
 * ``peak_rss_mb``: the kernel's peak resident memory as the kernel counts it (``VmHWM``),
   or, when higher, the largest sum sampled every 0.2 s over the kernel and the processes it
@@ -275,7 +275,6 @@ def measure_profile(profile: str, paths: list[Path], data_root: str | None) -> d
                 "cpu_seconds": round(run.cpu_seconds, 1),
                 "wall_seconds": round(run.wall_seconds, 1),
                 "waited_seconds": round(run.waited_seconds, 1),
-                "quiet_wall_seconds": round(run.wall_seconds - run.waited_seconds, 1),
                 "budget_seconds": round(budget, 1),
                 "peak_rss_mb": round(run.peak_rss_mb),
                 "kernel_peak_rss_mb": round(run.kernel_peak_mb),

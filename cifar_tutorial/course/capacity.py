@@ -241,6 +241,34 @@ def schedule_slack(profile: str, alone: Mapping[str, float], folder=None) -> dic
     return slack
 
 
+def alone_cost(
+    notebook: str,
+    cpu_seconds: float,
+    wall_seconds: float,
+    waited_seconds: float,
+    budget_seconds: float,
+    peak_rss_mb: float,
+) -> Cost:
+    """A notebook's cost on a quiet machine from a run on a busy one: ``waited_seconds`` the
+    kernel spent ready to run while other programs held its core.
+
+    The core's share the run got is ``cpu / (cpu + waited)``; the waiting is taken as spread
+    evenly over the run. Outside a time budget, waiting made the run longer: it is taken off
+    the wall time. Inside one, it did not (the budget ends on time) but the budget's training
+    got only that share of the core: alone, it would have used the whole budget's CPU."""
+    if waited_seconds <= 0 or wall_seconds <= 0:
+        return Cost(notebook, cpu_seconds, wall_seconds, peak_rss_mb, budget_seconds)
+    share = cpu_seconds / (cpu_seconds + waited_seconds)
+    waited_outside = waited_seconds * (1 - min(1.0, budget_seconds / wall_seconds))
+    return Cost(
+        notebook,
+        cpu_seconds=cpu_seconds + budget_seconds * (1 - share),
+        wall_seconds=wall_seconds - waited_outside,
+        peak_rss_mb=peak_rss_mb,
+        budget_seconds=budget_seconds,
+    )
+
+
 def read_reference(profile: str, path: str | Path | None = None) -> Reference:
     """The measured costs of ``profile`` from ``capacity.json`` (or ``path``)."""
     path = path or CAPACITY_FILE
@@ -253,12 +281,13 @@ def read_reference(profile: str, path: str | Path | None = None) -> Reference:
         raise ParameterError("--profile", profile, f"a measured profile ({known})")
     entry = data["profiles"][profile]
     costs = tuple(
-        Cost(
-            notebook=number,
+        alone_cost(
+            number,
             cpu_seconds=row["cpu_seconds"],
-            wall_seconds=row.get("quiet_wall_seconds", row["wall_seconds"]),
-            peak_rss_mb=row["peak_rss_mb"],
+            wall_seconds=row["wall_seconds"],
+            waited_seconds=row.get("waited_seconds", 0.0),
             budget_seconds=row.get("budget_seconds", 0.0),
+            peak_rss_mb=row["peak_rss_mb"],
         )
         for number, row in sorted(entry["notebooks"].items())
     )
