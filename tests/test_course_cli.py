@@ -24,6 +24,11 @@ SMALLEST = {  # the shortest command line of each subcommand
     "guide": ["guide", "--from-run", "RUN"],
     "prefetch": ["prefetch"],
     "exercises": ["exercises"],
+    "hub": ["hub", "start"],
+}
+HUB_ACTIONS = {  # hub's two actions and the function each calls
+    "accounts": (["hub", "accounts", "class.txt", "--instructor", "kim"], "accounts_command"),
+    "start": (["hub", "start"], "start_command"),
 }
 
 
@@ -34,6 +39,17 @@ def test_each_subcommands_options_are_its_functions_arguments(command):
     module, function = cli.COMMANDS[command]
     run = getattr(importlib.import_module(f"cifar_tutorial.course.{module}"), function)
     inspect.signature(run).bind(**options)  # every option has its parameter, and no more
+
+
+@pytest.mark.parametrize("action", sorted(HUB_ACTIONS))
+def test_each_hub_actions_options_are_its_functions_arguments(action):
+    from cifar_tutorial.course.hub import command
+
+    arguments, function = HUB_ACTIONS[action]
+    options = vars(cli.build_parser().parse_args(arguments))
+    assert (options.pop("command"), options.pop("action")) == ("hub", action)
+    hub_dir = command.Path(options.pop("hub_dir") or command.DEFAULT_HUB_DIR)
+    inspect.signature(getattr(command, function)).bind(hub_dir, **options)
 
 
 def test_every_subcommand_has_a_smallest_command_line():
