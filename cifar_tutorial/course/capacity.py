@@ -39,6 +39,7 @@ RESERVE_FRACTION = 0.10  # of the server's memory, kept free for the system and 
 RESERVE_GB = 1.0  # and at least this much
 REFERENCE_BATCH = 128  # the step the single-thread speed is measured with (Net, batch 128)
 MAX_LEARNERS = 10_000  # where the search for the largest class stops
+FEWER_STEPS_WARNING = 0.9  # warn when timed parts run fewer of their steps than this share
 
 
 @dataclass(frozen=True)
@@ -504,7 +505,7 @@ def notebook_finding(
         return "fail", what, "fewer learners, or more memory: kernels would be killed"
     if not notebook.fits_time:
         return "fail", what, "fewer learners or more cores, or run it in the smoke profile"
-    if notebook.step_share < 1:
+    if notebook.step_share < FEWER_STEPS_WARNING:
         return (
             "warn",
             f"{what}; its timed parts run {notebook.step_share:.0%} of the steps they run alone",
