@@ -76,7 +76,7 @@ READ_THE_COLLECTION_RUN = ("test_notebooks.py", "test_cli_collection.py", "test_
 # The longest groups go first, the rest in collection order, so that no long group starts
 # last while the other worker has nothing left (measured with --durations).
 GROUP_ORDER = ("collection-run", "tests/test_nbgrader.py", "nbval",
-               "tests/test_nbgrader_validate.py", "tests/test_bundle.py",
+               "tests/test_nbgrader_validate.py", "tests/test_bundle.py", "tests/test_hub.py",
                "tests/test_notebook_parameters.py", "tests/test_browser.py",
                "tests/test_browser_live.py",
                "tests/test_benchmarks.py", "tests/test_site.py", "tests/test_cli.py",

@@ -3,11 +3,13 @@ it, and the autograder giving full marks to the complete edition, none to the un
 and exactly the points of the right answers to a mixed submission (docs/exercises.md).
 
 nbgrader autogrades three submissions in one command, in the smoke profile: the complete
-edition (8 notebooks), the untouched release (01-06) and a mixed one (02 and 03 only). The
-untouched release is CI's one execution of the student edition; its 07 and 08 (half of the
-course's CPU time in the smoke profile) are left out of it: their lesson cells are those of the
-complete edition, which runs here and in the collection run, and each of their checks is
-called with its stub in tests/test_student_edition.py.
+edition and the untouched release (both 01-06) and a mixed one (02 and 03 only). The untouched
+release is CI's one execution of the student edition. 07 and 08 (half of the course's CPU time
+in the smoke profile) are handed in by neither: every notebook, theirs included, is released
+here (generate_assignment) and checked cell by cell against ours; the complete 07 and 08 run in
+the collection run, where each of their checks says "Right!" (test_notebooks.py) and nbval;
+each check of the student edition's 07 and 08 is called with its stub in
+tests/test_student_edition.py.
 """
 
 from __future__ import annotations
@@ -43,7 +45,7 @@ from cifar_tutorial.course.student_edition import BEGIN, END
 
 EXERCISES = REPO / "exercises"
 NAMES = [path.name for path in COLLECTION]
-UNTOUCHED = NAMES[:6]  # the untouched release handed in: 01-06 (see above)
+HANDED_IN = NAMES[:6]  # the complete edition and the untouched release: 01-06 (see above)
 TOTAL_POINTS = 90  # one point per minute the prompts estimate; the table in docs/exercises.md
 
 
@@ -184,9 +186,9 @@ def mixed_submission(course: Path) -> tuple[dict, set[str]]:
 @pytest.fixture(scope="module")
 def graded(course):
     """Three students' work, autograded by one ``nbgrader autograde`` and given feedback."""
-    submit(course, "complete", {name: read(NOTEBOOKS / name) for name in NAMES})
+    submit(course, "complete", {name: read(NOTEBOOKS / name) for name in HANDED_IN})
     submit(course, "untouched",
-           {name: read(course / "release" / ASSIGNMENT / name) for name in UNTOUCHED})  # fmt: skip
+           {name: read(course / "release" / ASSIGNMENT / name) for name in HANDED_IN})  # fmt: skip
     mixed, earning = mixed_submission(course)
     submit(course, "mixed", mixed)
     home = course / "home"
@@ -233,9 +235,16 @@ def ran_to_the_end(notebook) -> bool:
 def test_the_complete_edition_gets_full_marks(graded):
     course, _, _ = graded
     found = scores(course, "complete")
-    assert found.pop("total") == (TOTAL_POINTS, TOTAL_POINTS)
-    assert len(found) == 25 and all(score == most for score, most in found.values())
-    for name in NAMES:
+    handed_in = {
+        key: points for key, points in found.items() if f"{key.split('/')[0]}.ipynb" in HANDED_IN
+    }
+    checks = [cell for name in HANDED_IN for cell in grade_cells(read(NOTEBOOKS / name)).values()
+              if cell.metadata.nbgrader.grade]  # fmt: skip
+    assert len(found) == 26 and len(handed_in) == len(checks) > 0  # 25 checks and the total
+    assert all(score == most for score, most in handed_in.values())
+    assert found.pop("total") == (sum(most for _, most in handed_in.values()), TOTAL_POINTS)
+    assert all(score == 0 for key, (score, _) in found.items() if key not in handed_in)
+    for name in HANDED_IN:
         notebook = autograded(course, "complete", name)
         assert errors(notebook) == [] and ran_to_the_end(notebook), name
         for cell in grade_cells(notebook).values():
@@ -252,7 +261,7 @@ def test_the_untouched_release_gets_zero_and_runs_to_the_end(graded):
     found = scores(course, "untouched")
     assert found.pop("total") == (0, TOTAL_POINTS)
     assert len(found) == 25 and all(score == 0 for score, _ in found.values())
-    for name in UNTOUCHED:
+    for name in HANDED_IN:
         notebook = autograded(course, "untouched", name)
         assert ran_to_the_end(notebook), f"{name} stopped before its last cell"
         for grade_id, error, _ in errors(notebook):
@@ -292,7 +301,7 @@ def test_generate_feedback_writes_a_page_for_each_notebook_handed_in(graded):
     expected = [
         f"{student}/{ASSIGNMENT}/{name.replace('.ipynb', '.html')}"
         for student in ("complete", "mixed", "untouched")
-        for name in {"mixed": NAMES[1:3], "untouched": UNTOUCHED}.get(student, NAMES)
+        for name in {"mixed": NAMES[1:3]}.get(student, HANDED_IN)
     ]
     assert pages == sorted(expected)
     page = (feedback / "mixed" / ASSIGNMENT / "02_define_a_cnn.html").read_text()
