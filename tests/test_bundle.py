@@ -152,7 +152,7 @@ def test_a_kit_without_wheels_has_data_checksums_course_scripts_and_readme(
     readme = (kit / "README.md").read_text()
     assert re.search(r"\*\*Size: \d[\d,]* (kB|MB)\.\*\*", readme)
     assert "| downloading the dependencies | 1.2 s |" in readme
-    assert "| `data/` | 2 |" in readme and "--no-index --no-compile --find-links wheels" in readme
+    assert "| `data/` | 2 |" in readme and "--no-index --find-links wheels" in readme
     assert "No website in this kit (--no-site)." in readme
 
 
@@ -256,7 +256,7 @@ def test_a_kit_installs_offline_and_runs_notebook_01_in_the_smoke_profile(tmp_pa
                           timeout=300)  # fmt: skip
     printed = done.stdout + done.stderr
     assert done.returncode == 0, printed[-3000:]
-    assert "== pip install --no-index --no-compile --find-links wheels cifar-tutorial:" in printed
+    assert "== pip install --no-index --find-links wheels cifar-tutorial:" in printed
     assert "Successfully installed" in printed and "cifar-tutorial-0.1.0" in printed
     assert "[OK]   kernel python3" in printed and "Ready." in printed
     assert "[OK]   the package's sample" in printed  # the readiness check ran

@@ -17,7 +17,7 @@ CONDA_NAMES = {"torch": "pytorch", "matplotlib": "matplotlib-base"}  # PyPI name
 PIP_ONLY = {"playwright"}  # left to the pip section of environment.yml
 EXTRAS = ("test", "site", "grade")  # what make and environment.yml install with the package
 LOCK = "requirements.lock"  # the versions make installs (tests/test_lock.py checks it)
-PIP_INSTALL = f"pip install --quiet --no-compile -r {LOCK}"
+PIP_INSTALL = f"pip install --quiet -r {LOCK}"
 PIP_INSTALL_PACKAGE = "pip install --quiet --no-deps -e ."
 
 

@@ -349,11 +349,10 @@ works) and run the install script. **Size: {size}.** Wheels for {target}, Python
 
 The script makes a virtual environment (`~/cifar-tutorial-venv`, on Windows
 `%USERPROFILE%\\cifar-tutorial-venv`, unless told otherwise; an existing one is reused),
-installs with `pip install --no-index --no-compile --find-links wheels cifar-tutorial`
-(nothing is fetched from the network; each module is compiled when first imported), checks
-the CIFAR-10 archive against `data/SHA256SUMS` and that it is a complete CIFAR-10 (a kit
-damaged on the way stops here, naming the file), puts it in place with `cifar-tutorial
-prefetch --from-archive`, and ends with `cifar-tutorial doctor`: one
+installs with `pip install --no-index --find-links wheels cifar-tutorial` (nothing is fetched
+from the network), checks the CIFAR-10 archive against `data/SHA256SUMS` and that it is a
+complete CIFAR-10 (a kit damaged on the way stops here, naming the file), puts it in place
+with `cifar-tutorial prefetch --from-archive`, and ends with `cifar-tutorial doctor`: one
 line per item and each notebook's predicted time on that laptop. It prints how long each of
 its steps took. Then: `~/cifar-tutorial-venv/bin/jupyter lab --notebook-dir notebooks`
 (solutions edition) or `--notebook-dir exercises` (student edition); `site/index.html` is

@@ -17,8 +17,8 @@ if not exist "%VENV%\Scripts\python.exe" (
     %PYTHON% -m venv "%VENV%" || goto :failed
     call echo == %%TIME%% virtual environment %VENV%
 )
-"%VENV%\Scripts\python.exe" -m pip install --no-index --no-compile --find-links "%KIT%wheels" cifar-tutorial || goto :failed
-echo == %TIME% pip install --no-index --no-compile --find-links wheels cifar-tutorial
+"%VENV%\Scripts\python.exe" -m pip install --no-index --find-links "%KIT%wheels" cifar-tutorial || goto :failed
+echo == %TIME% pip install --no-index --find-links wheels cifar-tutorial
 if exist "%KIT%data\SHA256SUMS" (
     "%VENV%\Scripts\python.exe" -m cifar_tutorial.course.bundle verify "%KIT%data" || goto :failed
     for %%A in ("%KIT%data\*.tar.gz") do (

@@ -23,8 +23,8 @@ if [ ! -x "$VENV/bin/python" ]; then
     "$PYTHON" -m venv "$VENV"
     took "virtual environment $VENV"
 fi
-"$VENV/bin/python" -m pip install --no-index --no-compile --find-links "$KIT/wheels" cifar-tutorial
-took "pip install --no-index --no-compile --find-links wheels cifar-tutorial"
+"$VENV/bin/python" -m pip install --no-index --find-links "$KIT/wheels" cifar-tutorial
+took "pip install --no-index --find-links wheels cifar-tutorial"
 if [ -f "$KIT/data/SHA256SUMS" ]; then
     # its checksum, then a complete CIFAR-10 (else one line naming the file, and a stop)
     "$VENV/bin/python" -m cifar_tutorial.course.bundle verify "$KIT/data"
