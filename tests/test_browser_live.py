@@ -113,20 +113,26 @@ def _save(name: str, png: bytes) -> Path:
     return path
 
 
-def _picture(locator) -> bytes:
-    """A screenshot of one element; again if a redraw replaced the element meanwhile."""
+def _again_if_replaced(action):
+    """``action()``; again if a redraw replaced the element meanwhile (the live view swaps its
+    ``<img>`` on every redraw, so a locator can find one that is gone a moment later)."""
     for _ in range(10):
         try:
-            return locator.screenshot()
-        except PlaywrightError as error:  # the live view swaps its <img> on every redraw
+            return action()
+        except PlaywrightError as error:
             if "not attached" not in str(error):
                 raise
-    return locator.screenshot()
+    return action()
+
+
+def _picture(locator) -> bytes:
+    """A screenshot of one element."""
+    return _again_if_replaced(locator.screenshot)
 
 
 def _shot(locator, name: str) -> bytes:
     """A screenshot of one element, saved as ``name``.png."""
-    locator.scroll_into_view_if_needed()
+    _again_if_replaced(locator.scroll_into_view_if_needed)
     png = _picture(locator)
     _save(name, png)
     return png
