@@ -305,3 +305,41 @@ def test_08_a_worker_killed_mid_epoch_is_restarted_without_repeating_an_epoch(co
     assert (crashed["restarts"], crashed["resumed_at_epoch"]) == (1, 1)
     assert [row["epoch"] for row in crashed["history"]] == [1, 2]  # no epoch repeated
     assert collection_run.run("08_scale_out").metrics["restart_matches"] is True  # bit for bit
+
+
+NBVAL_CHECKED = "# NBVAL_CHECK_OUTPUT"
+NOT_IN_NBVAL = ("07_faster_and_better", "08_scale_out")  # the Makefile gives nbval 01-06
+
+
+def sanitized(text: str) -> str:
+    """``text`` with nbval's replacements (tests/nbval_sanitize.cfg, read as nbval reads it)."""
+    import configparser
+
+    config = configparser.ConfigParser()
+    config.read(Path(__file__).with_name("nbval_sanitize.cfg"))
+    for section in config.sections():
+        text = re.sub(config[section]["regex"], config[section]["replace"], text)
+    return text
+
+
+def checked_outputs(notebook) -> dict[str, str]:
+    """The text each ``# NBVAL_CHECK_OUTPUT`` cell printed or returned, by its source."""
+    found = {}
+    for cell in notebook.cells:
+        if cell.cell_type == "code" and NBVAL_CHECKED in cell.source:
+            parts = [out.get("text", "") or out.get("data", {}).get("text/plain", "")
+                     for out in cell.outputs]  # fmt: skip
+            found[cell.source] = sanitized("".join(parts))
+    return found
+
+
+@pytest.mark.parametrize("stem", NOT_IN_NBVAL)
+def test_the_checked_outputs_of_07_and_08_are_the_committed_ones(collection_run, stem):
+    """07 and 08 are half of the smoke profile's CPU: CI executes them once, in the collection
+    run, and nbval (01-06) does not run them again; their checked cells are compared here."""
+    import nbformat
+
+    committed = checked_outputs(nbformat.read(COLLECTION[int(stem[:2]) - 1], as_version=4))
+    ran = checked_outputs(collection_run.run(stem).notebook)
+    assert len(committed) == 2 and all(committed.values())
+    assert ran == committed
