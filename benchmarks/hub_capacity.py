@@ -62,6 +62,7 @@ import torch
 
 from cifar_tutorial.course import capacity
 from cifar_tutorial.course.collection import find_notebooks, select_notebooks
+from cifar_tutorial.course.hub.settings import THREAD_VARIABLES
 from cifar_tutorial.course.machine import load_average, machine
 from cifar_tutorial.course.text import duration_text
 from cifar_tutorial.files import atomic_write
@@ -94,7 +95,7 @@ class NotebookRun:
 def learner_environment(home: Path, data_root: str | None) -> dict[str, str]:
     """The environment the hub gives a learner's server and kernels."""
     env = {key: value for key, value in os.environ.items() if key != "CIFAR_TUTORIAL_PROFILE"}
-    env.update(OMP_NUM_THREADS="1", MKL_NUM_THREADS="1", CIFAR_TUTORIAL_HOME=str(home))
+    env.update(dict.fromkeys(THREAD_VARIABLES, "1"), CIFAR_TUTORIAL_HOME=str(home))
     if data_root:
         env["CIFAR10_ROOT"] = data_root
     return env

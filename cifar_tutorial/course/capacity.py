@@ -214,14 +214,22 @@ def predict(
     )
 
 
-def check_server(server: Server, learners: int) -> None:
-    """One-line errors for impossible numbers, named as the command's options."""
-    if not isinstance(learners, int) or learners < 1:
+def check_counts(
+    learners: int | None, cores: int | None = None, memory_gb: float | None = None
+) -> None:
+    """One-line errors for impossible numbers, named as the command's options (``None``:
+    not given, nothing to check)."""
+    if learners is not None and (not isinstance(learners, int) or learners < 1):
         raise ParameterError("--learners", learners, "a whole number, 1 or more")
-    if not isinstance(server.cores, int) or server.cores < 1:
-        raise ParameterError("--cores", server.cores, "a whole number, 1 or more")
-    if not server.memory_gb > 0:
-        raise ParameterError("--memory-gb", server.memory_gb, "a number of gigabytes above 0")
+    if cores is not None and (not isinstance(cores, int) or cores < 1):
+        raise ParameterError("--cores", cores, "a whole number, 1 or more")
+    if memory_gb is not None and not memory_gb > 0:
+        raise ParameterError("--memory-gb", memory_gb, "a number of gigabytes above 0")
+
+
+def check_server(server: Server, learners: int) -> None:
+    """:func:`check_counts` for a server, and its measured speed."""
+    check_counts(learners, server.cores, server.memory_gb)
     if not server.step_seconds > 0:
         raise ParameterError("step_seconds", server.step_seconds, "seconds above 0")
 
@@ -340,12 +348,9 @@ def measure_step_seconds(steps: int = 20) -> float:
 
 def machine_memory_gb() -> float:
     """This machine's physical memory in GB (0 where the system does not tell)."""
-    import os
+    from .machine import memory_bytes
 
-    try:
-        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 1e9
-    except (ValueError, OSError, AttributeError):
-        return 0.0
+    return memory_bytes() / 1e9
 
 
 class _Instant:
@@ -403,18 +408,17 @@ def ceil_gb(value: float) -> str:
     return f"{math.ceil(value * 10) / 10:.1f} GB"
 
 
-def schedule_prediction(
-    reference: Reference, server: Server, learners: int, folder=None
-) -> tuple[Prediction, bool]:
-    """:func:`predict` with the slack of the full-day schedule's blocks on this server, and
-    whether the notebooks (and so the schedule) were found."""
+def server_slack(
+    reference: Reference, server: Server, folder=None
+) -> tuple[dict[str, float], bool]:
+    """:func:`schedule_slack` of the full-day schedule's blocks on this server, and whether the
+    notebooks (and so the schedule) were found."""
     scale = server.step_seconds / reference.step_seconds
     alone = {c.notebook: notebook_seconds(c, 1, server.cores, scale) for c in reference.costs}
     try:
-        slack, found = schedule_slack(reference.profile, alone, folder), True
+        return schedule_slack(reference.profile, alone, folder), True
     except TutorialError:
-        slack, found = {}, False
-    return predict(reference, server, learners, slack), found
+        return {}, False
 
 
 def server_command(
@@ -437,12 +441,7 @@ def server_command(
 
     show = show or (lambda level, what, fix: print(f"[{level.upper()}] {what}"))
 
-    if learners is not None and (not isinstance(learners, int) or learners < 1):
-        raise ParameterError("--learners", learners, "a whole number, 1 or more")
-    if cores is not None and cores < 1:
-        raise ParameterError("--cores", cores, "a whole number, 1 or more")
-    if memory_gb is not None and not memory_gb > 0:
-        raise ParameterError("--memory-gb", memory_gb, "a number of gigabytes above 0")
+    check_counts(learners, cores, memory_gb)
     reference = read_reference(profile, reference_file or CAPACITY_FILE)
     other = cores is not None or memory_gb is not None
     if speed_from_reference:
@@ -461,10 +460,10 @@ def server_command(
         f"{ref_machine.get('cpu_capability')}, measured {reference.profile} profile "
         f"{reference.date})"
     )
+    slack, found = server_slack(reference, server, notebook_dir)  # the notebooks read once
     if learners is None:
-        largest = schedule_prediction(reference, server, 1, notebook_dir)[0].largest
-        learners = max(1, largest)
-    prediction, found = schedule_prediction(reference, server, learners, notebook_dir)
+        learners = max(1, predict(reference, server, 1, slack).largest)
+    prediction = predict(reference, server, learners, slack)
     names = notebook_names(notebook_dir)
     print(
         f"{learners} learner(s) in the {profile} profile, all running each notebook at the "

@@ -25,6 +25,14 @@ def machine() -> dict[str, Any]:
     }
 
 
+def memory_bytes() -> int:
+    """This machine's physical memory in bytes (0 where the system does not tell)."""
+    try:
+        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (ValueError, OSError, AttributeError):
+        return 0
+
+
 def load_average() -> float | None:
     """The machine's load over the last minute (other programs slow a run down); ``None``
     where the system does not tell."""

@@ -20,6 +20,7 @@ from ...errors import ParameterError, TutorialError
 from ...paths import resolve_data_root
 from ...settings import PROFILES
 from ...validation import check_choice, check_float, check_int
+from ..machine import memory_bytes
 from ..notebooks import notebook_folder, numbered_paths
 from .accounts import read_accounts, read_class_list, update_accounts
 from .settings import COURSE_FOLDER, HUB_DIR_ENV, HubSettings, write_settings
@@ -135,7 +136,7 @@ def start_command(
 
 def default_memory_gb(learners: int) -> float:
     """An equal share of the machine's memory after the reserve, in half gigabytes."""
-    total = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
+    total = memory_bytes() / 2**30
     share = total * (1 - MEMORY_RESERVE) / max(1, learners)
     return max(0.5, math.floor(share * 2) / 2)
 

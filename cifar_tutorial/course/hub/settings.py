@@ -13,6 +13,7 @@ from ...files import atomic_write
 
 SETTINGS_FILE = "hub.json"
 HUB_DIR_ENV = "CIFAR_TUTORIAL_HUB_DIR"
+THREAD_VARIABLES = ("OMP_NUM_THREADS", "MKL_NUM_THREADS")  # set to each learner's threads
 COURSE_FOLDER = "course"  # the hub's copy of the course: exercises/ and notebooks/, read-only
 
 

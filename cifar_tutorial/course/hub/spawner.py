@@ -24,7 +24,7 @@ import sys
 from jupyterhub.spawner import LocalProcessSpawner, set_user_setuid
 from traitlets import Unicode
 
-THREAD_VARIABLES = ("OMP_NUM_THREADS", "MKL_NUM_THREADS")
+from .settings import THREAD_VARIABLES
 
 
 class CourseSpawner(LocalProcessSpawner):
