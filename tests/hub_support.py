@@ -172,11 +172,12 @@ def learners_python(base: Path) -> str:
     Ours may live where other accounts cannot go (pyenv under /root, mode 700, on the CI
     machine): then a virtual environment is made from the system's Python of the same version,
     with ours added by a ``.pth`` file (same version, same ABI, the same packages)."""
-    check = ["-c", "import cifar_tutorial, jupyterhub.singleuser, torch"]
+    from cifar_tutorial.course.hub.command import check_learners_python
+    from cifar_tutorial.errors import ParameterError
+
     try:
-        if subprocess.run([sys.executable, *check], user="nobody").returncode == 0:
-            return sys.executable
-    except PermissionError:
+        return check_learners_python(sys.executable)
+    except ParameterError:
         pass
     system = Path(f"/usr/bin/python{sys.version_info.major}.{sys.version_info.minor}")
     if not system.is_file():

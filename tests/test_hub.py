@@ -30,6 +30,7 @@ from pathlib import Path
 
 import psutil
 import pytest
+from browser_support import descendants
 from hub_support import Learner, learners_python
 
 from cifar_tutorial.course.cli import main
@@ -279,13 +280,6 @@ class Hub:
             ):
                 return process
         raise LookupError(f"no server process of {name}")
-
-
-def descendants(pid: int) -> list[psutil.Process]:
-    try:
-        return psutil.Process(pid).children(recursive=True)
-    except psutil.NoSuchProcess:
-        return []
 
 
 def free_ports(count: int) -> int:

@@ -10,6 +10,7 @@ tests/test_notebook_parameters.py.
 
 from __future__ import annotations
 
+import functools
 import json
 import math
 import re
@@ -311,14 +312,20 @@ NBVAL_CHECKED = "# NBVAL_CHECK_OUTPUT"
 NOT_IN_NBVAL = ("07_faster_and_better", "08_scale_out")  # the Makefile gives nbval 01-06
 
 
-def sanitized(text: str) -> str:
-    """``text`` with nbval's replacements (tests/nbval_sanitize.cfg, read as nbval reads it)."""
+@functools.cache
+def nbval_replacements() -> list[tuple[str, str]]:
+    """nbval's ``(regex, replace)`` pairs, from tests/nbval_sanitize.cfg as nbval reads it."""
     import configparser
 
     config = configparser.ConfigParser()
     config.read(Path(__file__).with_name("nbval_sanitize.cfg"))
-    for section in config.sections():
-        text = re.sub(config[section]["regex"], config[section]["replace"], text)
+    return [(config[name]["regex"], config[name]["replace"]) for name in config.sections()]
+
+
+def sanitized(text: str) -> str:
+    """``text`` with nbval's replacements."""
+    for regex, replace in nbval_replacements():
+        text = re.sub(regex, replace, text)
     return text
 
 
